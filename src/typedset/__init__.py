@@ -1,0 +1,41 @@
+"""typedset: typed, generic sorted sets and priority streams backed by Redis or Valkey.
+
+>>> from typedset import SortedSet, TimeSortedSet, ScheduledSet
+>>> from typedset.codecs import MsgspecCodec
+
+See the README for a tour and ``typedset.aio`` for the asyncio twins.
+"""
+
+from ._set_ops import DeadLetter
+from .codecs import (
+    BytesCodec,
+    JsonCodec,
+    MsgspecCodec,
+    NamedTupleCodec,
+    NamedtupleSerializer,
+    StrCodec,
+)
+from .errors import DecodeError, EncodeError, TypedsetError
+from .protocols import OnDuplicate, Scorer, Serializer
+from .sorted_set import ScheduledSet, SortedSet, TimeSortedSet
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BytesCodec",
+    "DeadLetter",
+    "DecodeError",
+    "EncodeError",
+    "JsonCodec",
+    "MsgspecCodec",
+    "NamedTupleCodec",
+    "NamedtupleSerializer",
+    "OnDuplicate",
+    "ScheduledSet",
+    "Scorer",
+    "Serializer",
+    "SortedSet",
+    "StrCodec",
+    "TimeSortedSet",
+    "TypedsetError",
+]

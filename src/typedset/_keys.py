@@ -1,0 +1,61 @@
+"""The only place key names are formed.
+
+The pending ZSET lives at exactly ``name`` so that a redset producer and a
+typedset consumer can share it. Every other key of the collection must hash
+to the same Redis Cluster slot, so that one script can touch them all: we
+wrap the name in a hash tag (``{name}:dead``), or, when the name already
+carries a tag (``jobs:{tenant1}``), we append to it (``jobs:{tenant1}:dead``).
+
+A name without a valid hash tag that contains ``}`` cannot be wrapped (the
+first ``}`` would end the tag early), so such names are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SetKeys", "hash_tag", "set_keys"]
+
+
+def hash_tag(key: str) -> str | None:
+    """The part of ``key`` Redis Cluster hashes, when it is not the whole key."""
+    start = key.find("{")
+    if start == -1:
+        return None
+    end = key.find("}", start + 1)
+    if end <= start + 1:  # no closing brace, or "{}"
+        return None
+    return key[start + 1 : end]
+
+
+def _sibling(name: str, suffix: str) -> str:
+    if hash_tag(name) is not None:
+        return f"{name}:{suffix}"
+    return f"{{{name}}}:{suffix}"
+
+
+def check_name(name: object) -> str:
+    """Validate a collection name; return it."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    if not name:
+        raise ValueError("name must not be empty")
+    if hash_tag(name) is None and "}" in name:
+        raise ValueError(
+            f"name {name!r} has a '}}' but no hash tag, so its other keys could not share "
+            "its cluster slot; add a tag such as 'jobs:{tenant}' or drop the brace"
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class SetKeys:
+    """Keys of one sorted set; all in one cluster slot."""
+
+    pending: str
+    dead: str
+
+
+def set_keys(name: str) -> SetKeys:
+    check_name(name)
+    return SetKeys(pending=name, dead=_sibling(name, "dead"))

@@ -1,0 +1,72 @@
+"""Loads the Lua scripts in ``lua/`` (package data) and describes how to call them.
+
+Each script's header documents its ``KEYS``; we count them from the header so
+that a call with the wrong number of keys fails in Python, not on the server.
+Scripts run by SHA1 (``EVALSHA``); the driver falls back to ``EVAL`` with the
+source when the server answers ``NOSCRIPT``, which also caches it there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+
+from .protocols import Arg
+
+__all__ = ["Script", "load"]
+
+_KEY_LINE = re.compile(r"^-- KEYS\[(\d+)\]", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """One Lua script: its source, SHA1 and how many keys it declares."""
+
+    name: str
+    source: str
+    sha: str
+    max_keys: int
+    optional_keys: int
+
+    def evalsha(self, keys: tuple[str, ...], args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+        """The ``EVALSHA`` command line for a call with these keys and arguments."""
+        self._check(keys)
+        return ("EVALSHA", self.sha, len(keys), *keys, *args)
+
+    def eval(self, keys: tuple[str, ...], args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+        """The ``EVAL`` command line, sent when the server does not know the SHA1."""
+        self._check(keys)
+        return ("EVAL", self.source, len(keys), *keys, *args)
+
+    def _check(self, keys: tuple[str, ...]) -> None:
+        if not self.max_keys - self.optional_keys <= len(keys) <= self.max_keys:
+            raise AssertionError(f"{self.name}.lua takes {self.max_keys} keys, got {len(keys)}")
+
+
+def load(name: str) -> Script:
+    """Read ``lua/<name>.lua`` from the package."""
+    source = files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    declared = [int(n) for n in _KEY_LINE.findall(source)]
+    optional = sum(
+        1 for line in source.splitlines() if line.startswith("-- KEYS[") and "(optional)" in line
+    )
+    return Script(
+        name=name,
+        source=source,
+        sha=hashlib.sha1(source.encode()).hexdigest(),
+        max_keys=max(declared, default=0),
+        optional_keys=optional,
+    )
+
+
+ADD_NOW = load("add_now")
+COMBINE = load("combine")
+COUNT_READY = load("count_ready")
+INCREMENT = load("increment")
+PAGE = load("page")
+PEEK = load("peek")
+POP_READY = load("pop_ready")
+QUARANTINE = load("quarantine")
+REQUEUE_DEAD = load("requeue_dead")

@@ -1,0 +1,400 @@
+"""Operations of the sorted-set kinds, as calls and flows (see ``_ops.py``).
+
+One :class:`SetOps` per collection holds what every call needs (keys, codec,
+scoring rules) and builds the calls; ``SortedSet`` and its async twin only
+hand them to a driver.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Generic, Literal, TypeVar
+
+import msgspec
+
+from . import _scripts as scripts
+from ._keys import set_keys
+from ._ops import (
+    Call,
+    Flow,
+    Sleep,
+    as_bytes,
+    as_float_or_none,
+    as_int,
+    as_text,
+    check_count,
+    check_score,
+    check_timeout,
+    format_score,
+    ignore,
+    pairs,
+    run,
+    run_batch,
+    script_call,
+)
+from .errors import DecodeError, EncodeError
+from .protocols import Arg, OnDuplicate, Scorer, Serializer
+
+__all__ = ["Cursor", "DeadLetter", "SetOps"]
+
+T = TypeVar("T")
+log = logging.getLogger("typedset")
+
+#: ZADD flag for each ``on_duplicate`` policy.
+_ZADD_FLAG: dict[str, str] = {"replace": "", "keep": "NX", "min": "LT", "max": "GT"}
+#: Members per command in ``update``; a pipeline carries up to ``_CHUNKS_PER_TRIP`` of them.
+_CHUNK = 1000
+_CHUNKS_PER_TRIP = 10
+#: Members fetched per round trip while iterating.
+PAGE_SIZE = 500
+#: Longest sleep between polls of a blocking ScheduledSet pop.
+_POLL_MAX = 0.05
+
+#: Where an iteration stands: (score text, member) of the last member yielded.
+Cursor = tuple[str, bytes]
+
+
+class DeadLetter(msgspec.Struct, frozen=True):
+    """A stored item that could not be decoded, kept with why and when."""
+
+    raw: bytes
+    reason: str
+    score: float
+    at: float
+
+
+class _Record(msgspec.Struct):
+    reason: str
+    score: str
+    at: str
+
+
+_record_decoder = msgspec.json.Decoder(_Record)
+
+
+class SetOps(Generic[T]):
+    """Builds every sorted-set operation for one collection."""
+
+    def __init__(
+        self,
+        name: str,
+        codec: Serializer[T],
+        scorer: Scorer[T] | None,
+        on_duplicate: OnDuplicate,
+        *,
+        timed: bool,
+        scheduled: bool,
+    ) -> None:
+        if not callable(getattr(codec, "dumps", None)) or not callable(
+            getattr(codec, "loads", None)
+        ):
+            raise TypeError(f"serializer must have dumps() and loads(), got {codec!r}")
+        if scorer is not None and not callable(scorer):
+            raise TypeError(f"scorer must be callable, got {scorer!r}")
+        if on_duplicate not in _ZADD_FLAG:
+            raise ValueError(
+                f"on_duplicate must be one of {sorted(_ZADD_FLAG)}, not {on_duplicate!r}"
+            )
+        self.keys = set_keys(name)
+        self.codec = codec
+        self.scorer = scorer
+        self.on_duplicate = on_duplicate
+        self.flag = _ZADD_FLAG[on_duplicate]
+        self.timed = timed  # default score is the server's clock, not 0
+        self.scheduled = scheduled  # reads see only members whose score <= now
+
+    # --- encoding -----------------------------------------------------------
+
+    def encode(self, item: T) -> bytes:
+        try:
+            data = self.codec.dumps(item)
+        except EncodeError:
+            raise
+        except Exception as exc:
+            raise EncodeError(f"cannot encode {type(item).__name__}: {exc}") from exc
+        if isinstance(data, str):
+            return data.encode()
+        if isinstance(data, bytes):
+            return data
+        raise EncodeError(f"{self.codec!r}.dumps returned {type(data).__name__}, not bytes or str")
+
+    def _default_score(self, item: T, score: float | None) -> str | None:
+        """The score text to store, or ``None`` for "the server's clock"."""
+        if score is not None:
+            return format_score(check_score(score))
+        if self.scorer is not None:
+            return format_score(check_score(self.scorer(item), "scorer result"))
+        return None if self.timed else "0"
+
+    def _decode(self, members: list[tuple[bytes, str]]) -> Flow[list[T]]:
+        """Decode members; move undecodable ones to the dead-letter store and raise for them.
+
+        Raises :class:`DecodeError` (for the first bad member) after the good
+        ones have been decoded and the bad ones recorded; callers that skip
+        bad members use :meth:`_decode_skipping`.
+        """
+        items, bad = yield from self._decode_skipping(members)
+        if bad:
+            raise DecodeError(*bad[0])
+        return items
+
+    def _decode_skipping(
+        self, members: list[tuple[bytes, str]]
+    ) -> Flow[tuple[list[T], list[tuple[bytes, str]]]]:
+        """Decoded items, and ``(raw, reason)`` of the members moved to the dead-letter store."""
+        items: list[T] = []
+        bad: list[tuple[bytes, str]] = []
+        record: list[Arg] = []
+        for raw, score in members:
+            try:
+                items.append(self.codec.loads(raw))
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "typedset: %s: moving undecodable %r to the dead-letter store (%s)",
+                    self.keys.pending,
+                    raw[:80],
+                    reason,
+                )
+                bad.append((raw, reason))
+                record += [raw, score, reason]
+        if record:
+            keys = (self.keys.pending, self.keys.dead)
+            yield from run(script_call(scripts.QUARANTINE, keys, tuple(record), as_int))
+        return items, bad
+
+    # --- writes ---------------------------------------------------------------
+
+    def add(self, item: T, score: float | None) -> Call[None]:
+        member = self.encode(item)
+        text = self._default_score(item, score)
+        if text is None:
+            return script_call(scripts.ADD_NOW, (self.keys.pending,), (self.flag, member), ignore)
+        flag = (self.flag,) if self.flag else ()
+        return Call(("ZADD", self.keys.pending, *flag, text, member), ignore)
+
+    def update(self, items: Iterable[T]) -> Flow[None]:
+        """Add many items; everything is encoded and checked before anything is sent."""
+        encoded = [(self.encode(item), self._default_score(item, None)) for item in items]
+        for batch in self._batches(encoded):
+            yield from run_batch(batch)
+
+    def update_scored(self, scored: Iterable[tuple[T, float]]) -> Flow[None]:
+        encoded: list[tuple[bytes, str | None]] = [
+            (self.encode(item), format_score(check_score(score))) for item, score in scored
+        ]
+        for batch in self._batches(encoded):
+            yield from run_batch(batch)
+
+    def _batches(self, encoded: list[tuple[bytes, str | None]]) -> list[list[Call[None]]]:
+        """Chunks of ``_CHUNK`` members per command, ``_CHUNKS_PER_TRIP`` commands per trip."""
+        flag = (self.flag,) if self.flag else ()
+        timed = [member for member, text in encoded if text is None]
+        scored = [(text, member) for member, text in encoded if text is not None]
+        calls: list[Call[None]] = []
+        for i in range(0, len(timed), _CHUNK):
+            args: tuple[Arg, ...] = (self.flag, *timed[i : i + _CHUNK])
+            calls.append(script_call(scripts.ADD_NOW, (self.keys.pending,), args, ignore))
+        for i in range(0, len(scored), _CHUNK):
+            flat = [part for pair in scored[i : i + _CHUNK] for part in pair]
+            calls.append(Call(("ZADD", self.keys.pending, *flag, *flat), ignore))
+        return [calls[i : i + _CHUNKS_PER_TRIP] for i in range(0, len(calls), _CHUNKS_PER_TRIP)]
+
+    def increment(self, item: T, by: float) -> Call[float]:
+        member = self.encode(item)
+        step = format_score(check_score(by, "by"))
+
+        def parse(reply: object) -> float:
+            if reply is None:
+                raise KeyError(item)
+            value = as_float_or_none(reply)
+            assert value is not None
+            return value
+
+        return script_call(scripts.INCREMENT, (self.keys.pending,), (member, step), parse)
+
+    def discard(self, item: T) -> Call[bool]:
+        return Call(("ZREM", self.keys.pending, self.encode(item)), lambda r: as_int(r) > 0)
+
+    def remove(self, item: T) -> Call[None]:
+        def parse(reply: object) -> None:
+            if as_int(reply) == 0:
+                raise KeyError(item)
+
+        return Call(("ZREM", self.keys.pending, self.encode(item)), parse)
+
+    def clear(self) -> Call[None]:
+        return Call(("DEL", self.keys.pending), ignore)
+
+    # --- reads ---------------------------------------------------------------
+
+    def score(self, item: T) -> Call[float | None]:
+        return Call(("ZSCORE", self.keys.pending, self.encode(item)), as_float_or_none)
+
+    def contains(self, item: T) -> Call[bool]:
+        return Call(("ZSCORE", self.keys.pending, self.encode(item)), lambda r: r is not None)
+
+    def size(self) -> Call[int]:
+        return Call(("ZCARD", self.keys.pending), as_int)
+
+    def available(self) -> Call[int]:
+        if not self.scheduled:
+            return self.size()
+        return script_call(scripts.COUNT_READY, (self.keys.pending,), (), as_int)
+
+    def _peek_call(self, position: int) -> Call[list[tuple[bytes, str]]]:
+        ready = "1" if self.scheduled else "0"
+        return script_call(scripts.PEEK, (self.keys.pending,), (position, ready), pairs)
+
+    def peek(self, position: int) -> Flow[T]:
+        check_count(position, "position")
+        while True:
+            found = yield from run(self._peek_call(position))
+            if not found:
+                raise KeyError(f"{self.keys.pending}: no item at position {position}")
+            items, _ = yield from self._decode_skipping(found)
+            if items:
+                return items[0]
+            # The member was moved to the dead-letter store; look again at the same position.
+
+    def peek_score(self) -> Call[float | None]:
+        return Call(self._peek_call(0).command, _first_score, scripts.PEEK)
+
+    def page(self, cursor: Cursor | None) -> Flow[tuple[list[T], Cursor | None]]:
+        """One page of iteration after ``cursor``; the next cursor is ``None`` at the end."""
+        after = ("", b"") if cursor is None else cursor
+        found = yield from run(
+            script_call(scripts.PAGE, (self.keys.pending,), (PAGE_SIZE, *after), pairs)
+        )
+        items, _ = yield from self._decode_skipping(found)
+        if len(found) < PAGE_SIZE:
+            return items, None
+        last_member, last_score = found[-1]
+        return items, (last_score, last_member)
+
+    # --- consuming -----------------------------------------------------------
+
+    def _pop_now(self, n: int) -> Call[list[tuple[bytes, str]]]:
+        if self.scheduled:
+            return script_call(scripts.POP_READY, (self.keys.pending,), (n,), _ready_pairs)
+        return Call(("ZPOPMIN", self.keys.pending, n), pairs)
+
+    def take(self, n: int, timeout: float | None) -> Flow[list[T]]:
+        n = check_count(n)
+        wait = check_timeout(timeout)
+        if n <= 0:
+            return []
+        found = yield from run(self._pop_now(n))
+        if not found and wait:
+            found = yield from self._wait_first(wait)
+            if found and n > 1:
+                found += yield from run(self._pop_now(n - 1))
+        items, _ = yield from self._decode_skipping(found)
+        return items
+
+    def pop(self, timeout: float | None) -> Flow[T]:
+        wait = check_timeout(timeout)
+        found = yield from run(self._pop_now(1))
+        if not found and wait:
+            found = yield from self._wait_first(wait)
+        if not found:
+            raise KeyError(f"pop from an empty set: {self.keys.pending}")
+        items = yield from self._decode(found)
+        return items[0]
+
+    def _wait_first(self, timeout: float) -> Flow[list[tuple[bytes, str]]]:
+        """Wait up to ``timeout`` seconds for one member to pop."""
+        if not self.scheduled:
+            # Redis blocks for us; BZPOPMIN pops the lowest score.
+            return (yield from run(Call(("BZPOPMIN", self.keys.pending, timeout), _blocking_pair)))
+        # A due time is not an event Redis can block on: poll, sleeping until
+        # the head is due, but never longer than _POLL_MAX so that new items are seen.
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            reply = yield from run(
+                script_call(scripts.POP_READY, (self.keys.pending,), (1,), _ready_reply)
+            )
+            now, head, found = reply
+            if found:
+                return found
+            until_due = float(head) - float(now) if head else _POLL_MAX
+            yield Sleep(max(0.0, min(remaining, until_due, pause)))
+            pause = min(pause * 2, _POLL_MAX)
+
+    # --- dead letters ----------------------------------------------------------
+
+    def dead_letters(self) -> Call[list[DeadLetter]]:
+        return Call(("HGETALL", self.keys.dead), _dead_letters)
+
+    def requeue_dead(self) -> Call[int]:
+        return script_call(scripts.REQUEUE_DEAD, (self.keys.pending, self.keys.dead), (), as_int)
+
+    def clear_dead_letters(self) -> Call[int]:
+        return Call(("DEL", self.keys.dead), as_int)
+
+    # --- in-place algebra ------------------------------------------------------
+
+    def combine_with_key(self, op: Literal["or", "and", "sub", "xor"], other: str) -> Call[int]:
+        """``self op= other`` where ``other`` is a ZSET in the same slot."""
+        return script_call(scripts.COMBINE, (self.keys.pending, other), (op, self.flag), as_int)
+
+    def combine_with_items(
+        self, op: Literal["or", "and", "sub", "xor"], items: Iterable[T]
+    ) -> Call[int]:
+        """``self op= items`` for any iterable, atomically, in one script call."""
+        args: list[Arg] = [op, self.flag]
+        for item in items:
+            if op in ("sub", "and"):
+                # Something this codec cannot encode cannot be a member: nothing to match.
+                try:
+                    args += ["", self.encode(item)]
+                except EncodeError:
+                    continue
+            else:
+                args += [self._default_score(item, None) or "", self.encode(item)]
+        return script_call(scripts.COMBINE, (self.keys.pending,), tuple(args), as_int)
+
+
+def _first_score(reply: object) -> float | None:
+    found = pairs(reply)
+    return float(found[0][1]) if found else None
+
+
+def _ready_reply(reply: object) -> tuple[str, str, list[tuple[bytes, str]]]:
+    assert isinstance(reply, list | tuple), reply
+    assert len(reply) == 3, reply
+    now, head, found = reply
+    return as_text(now), as_text(head), pairs(found)
+
+
+def _ready_pairs(reply: object) -> list[tuple[bytes, str]]:
+    return _ready_reply(reply)[2]
+
+
+def _blocking_pair(reply: object) -> list[tuple[bytes, str]]:
+    """BZPOPMIN's ``[key, member, score]`` (or nil on timeout)."""
+    if not reply:
+        return []
+    assert isinstance(reply, list | tuple), reply
+    assert len(reply) == 3, reply
+    return [(as_bytes(reply[1]), as_text(reply[2]))]
+
+
+def _dead_letters(reply: object) -> list[DeadLetter]:
+    if isinstance(reply, dict):
+        entries = list(reply.items())
+    else:
+        assert isinstance(reply, list | tuple), reply
+        entries = [(reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
+    letters = []
+    for raw, record in entries:
+        parsed = _record_decoder.decode(as_bytes(record))
+        score = float(parsed.score) if parsed.score else 0.0
+        letters.append(DeadLetter(as_bytes(raw), parsed.reason, score, float(parsed.at)))
+    return sorted(letters, key=lambda letter: (letter.at, letter.raw))

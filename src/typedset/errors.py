@@ -1,0 +1,34 @@
+"""Exceptions raised by typedset.
+
+Bad input raises the builtin exception a Python user expects (``TypeError``,
+``ValueError``, ``KeyError``); typedset's own classes subclass those, so
+``except TypeError`` keeps working. Connection problems surface as redis-py's
+own exceptions.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DecodeError", "EncodeError", "TypedsetError"]
+
+
+class TypedsetError(Exception):
+    """Base class of typedset's own exceptions."""
+
+
+class EncodeError(TypedsetError, TypeError):
+    """The serializer could not encode an item; nothing was written."""
+
+
+class DecodeError(TypedsetError, ValueError):
+    """A stored item could not be decoded.
+
+    The item has been moved, raw bytes and reason, to the collection's
+    dead-letter store (see ``dead_letters()`` and ``requeue_dead()``).
+    """
+
+    def __init__(self, raw: bytes, reason: str) -> None:
+        super().__init__(f"cannot decode stored item {raw[:80]!r}: {reason}")
+        #: The stored bytes, exactly as they were in Redis.
+        self.raw = raw
+        #: Why the serializer refused them.
+        self.reason = reason

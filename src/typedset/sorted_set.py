@@ -1,0 +1,269 @@
+"""``SortedSet``, ``TimeSortedSet`` and ``ScheduledSet``: Redis ZSETs as typed ``MutableSet``s.
+
+Each method is a line or two: it builds its call in ``_set_ops`` and drives
+it with the blocking driver. Costs are given as round trips and Redis time
+complexity (N members in the set, M in the call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, MutableSet
+from collections.abc import Set as AbstractSet
+from typing import Any, ClassVar, Literal, TypeVar, cast, overload
+
+from typing_extensions import Self
+
+from ._driver import check_client, drive, same_slot
+from ._ops import Call, Flow, run
+from ._set_ops import Cursor, DeadLetter, SetOps
+from .codecs import StrCodec
+from .protocols import OnDuplicate, Scorer, Serializer, SyncClient
+
+__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet"]
+
+T = TypeVar("T")
+S = TypeVar("S")
+_Op = Literal["or", "and", "sub", "xor"]
+
+
+class SortedSet(MutableSet[T]):
+    """A set of items ordered by score, lowest first, shared through Redis.
+
+    ``SortedSet(client, "jobs")`` holds ``str``; pass ``serializer=`` to hold
+    another type (``MsgspecCodec(Task)`` gives a ``SortedSet[Task]``). Items
+    are added with score 0 unless given a score or a ``scorer``. The ZSET
+    lives at exactly ``name``; other keys share its cluster slot.
+    """
+
+    _timed: ClassVar[bool] = False
+    _scheduled: ClassVar[bool] = False
+
+    @overload
+    def __init__(
+        self: SortedSet[str],
+        client: SyncClient,
+        name: str,
+        *,
+        scorer: Scorer[str] | None = None,
+        on_duplicate: OnDuplicate = "replace",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        client: SyncClient,
+        name: str,
+        *,
+        serializer: Serializer[T],
+        scorer: Scorer[T] | None = None,
+        on_duplicate: OnDuplicate = "replace",
+    ) -> None: ...
+    def __init__(
+        self,
+        client: SyncClient,
+        name: str,
+        *,
+        serializer: Serializer[Any] | None = None,
+        scorer: Scorer[Any] | None = None,
+        on_duplicate: OnDuplicate = "replace",
+    ) -> None:
+        codec = cast("Serializer[T]", StrCodec() if serializer is None else serializer)
+        self._ops = SetOps(
+            name, codec, scorer, on_duplicate, timed=self._timed, scheduled=self._scheduled
+        )
+        check_client(client, codec)
+        self._client = client
+
+    def _call(self, call: Call[S]) -> S:
+        return drive(self._client, run(call))
+
+    def _flow(self, flow: Flow[S]) -> S:
+        return drive(self._client, flow)
+
+    @property
+    def name(self) -> str:
+        """The key of the pending ZSET."""
+        return self._ops.keys.pending
+
+    @property
+    def serializer(self) -> Serializer[T]:
+        return self._ops.codec
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, serializer={self._ops.codec!r})"
+
+    # --- writes ---------------------------------------------------------------
+
+    def add(self, item: T, score: float | None = None) -> None:
+        """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default.
+
+        An item already present follows ``on_duplicate``. One round trip; O(log N).
+        """
+        self._call(self._ops.add(item, score))
+
+    def update(self, items: Iterable[T]) -> None:
+        """Add many items, scored as ``add`` would. One round trip per 10,000 items.
+
+        Every item is encoded before anything is sent, so a bad item writes
+        nothing; the chunks are not one transaction. Time-scored items of one
+        chunk share one server timestamp.
+        """
+        self._flow(self._ops.update(items))
+
+    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
+        """Add many ``(item, score)`` pairs. One round trip per 10,000 pairs."""
+        self._flow(self._ops.update_scored(pairs))
+
+    def increment(self, item: T, by: float = 1.0) -> float:
+        """Add ``by`` to the score of a present item; return the new score.
+
+        ``KeyError`` if the item is absent (it is never created). One round trip; O(log N).
+        """
+        return self._call(self._ops.increment(item, by))
+
+    def discard(self, item: T) -> None:
+        """Remove ``item`` if present. One round trip; O(log N)."""
+        self._call(self._ops.discard(item))
+
+    def remove(self, item: T) -> None:
+        """Remove ``item``; ``KeyError`` if absent. One round trip; O(log N)."""
+        self._call(self._ops.remove(item))
+
+    def clear(self) -> None:
+        """Remove every item (dead letters are kept). One round trip; O(N)."""
+        self._call(self._ops.clear())
+
+    # --- consuming ---------------------------------------------------------------
+
+    def pop(self, *, timeout: float | None = None) -> T:
+        """Remove and return the lowest-scored item; ``KeyError`` when there is none.
+
+        With ``timeout``, wait up to that many seconds for one. An item that
+        cannot be decoded is moved to the dead-letter store and
+        :class:`~typedset.DecodeError` is raised. One round trip; O(log N).
+        """
+        return self._flow(self._ops.pop(timeout))
+
+    def take(self, n: int, *, timeout: float | None = None) -> list[T]:
+        """Remove and return up to ``n`` items in score order; ``[]`` for ``n <= 0``.
+
+        With ``timeout``, wait up to that many seconds for the first. Items
+        that cannot be decoded are moved to the dead-letter store and skipped.
+        One round trip; O(log N + n).
+        """
+        return self._flow(self._ops.take(n, timeout))
+
+    # --- reads ---------------------------------------------------------------
+
+    def peek(self, position: int = 0) -> T:
+        """The item at ``position`` in score order, left in place; ``KeyError`` if none.
+
+        One round trip; O(log N).
+        """
+        return self._flow(self._ops.peek(position))
+
+    def peek_score(self) -> float | None:
+        """The score of the next item to pop, or ``None``. One round trip; O(log N)."""
+        return self._call(self._ops.peek_score())
+
+    def score(self, item: T) -> float | None:
+        """The score of ``item``, or ``None`` if absent. One round trip; O(1)."""
+        return self._call(self._ops.score(item))
+
+    def contains(self, item: T) -> bool:
+        """Whether ``item`` is present (``item in s``). One round trip; O(1)."""
+        return self._call(self._ops.contains(item))
+
+    def size(self) -> int:
+        """The number of items (``len(s)``). One round trip; O(1)."""
+        return self._call(self._ops.size())
+
+    def __contains__(self, item: object) -> bool:
+        return self.contains(cast("T", item))
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def __iter__(self) -> Iterator[T]:
+        """Items in score order, fetched in pages of 500 (one round trip each).
+
+        An item present for the whole iteration with an unchanged score is
+        yielded exactly once, even while others add and pop.
+        """
+        cursor: Cursor | None = None
+        while True:
+            items, cursor = self._flow(self._ops.page(cursor))
+            yield from items
+            if cursor is None:
+                return
+
+    # --- dead letters ------------------------------------------------------------
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Stored items that could not be decoded, oldest first. One round trip; O(D)."""
+        return self._call(self._ops.dead_letters())
+
+    def requeue_dead(self) -> int:
+        """Put every dead letter back with its old score; return how many. One round trip."""
+        return self._call(self._ops.requeue_dead())
+
+    def clear_dead_letters(self) -> int:
+        """Delete the dead-letter store; return 1 if there was one. One round trip."""
+        return self._call(self._ops.clear_dead_letters())
+
+    # --- set algebra -------------------------------------------------------------
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[S]) -> set[S]:
+        # Binary operators (s | t, s & t, ...) build a builtin set.
+        return set(it)
+
+    def _combine(self, op: _Op, other: Iterable[Any]) -> Self:
+        # One atomic script. Against another typedset set on the same client
+        # (and cluster slot) the server reads it directly.
+        if (
+            isinstance(other, SortedSet)
+            and other._client is self._client
+            and other._ops.codec == self._ops.codec
+            and same_slot(self._client, self.name, other.name)
+        ):
+            self._call(self._ops.combine_with_key(op, other.name))
+        else:
+            self._call(self._ops.combine_with_items(op, other))
+        return self
+
+    def __ior__(self, other: AbstractSet[S]) -> Self:
+        """Add every item of ``other`` (with its score if it is a typedset set). Atomic."""
+        return self._combine("or", other)
+
+    def __iand__(self, other: AbstractSet[Any]) -> Self:
+        """Keep only items also in ``other``. Atomic; O(N + M)."""
+        return self._combine("and", other)
+
+    def __isub__(self, other: AbstractSet[Any]) -> Self:
+        """Remove every item of ``other``. Atomic; O(M log N)."""
+        return self._combine("sub", other)
+
+    def __ixor__(self, other: AbstractSet[S]) -> Self:
+        """Remove items in both, add items only in ``other``. Atomic; O(M log N)."""
+        return self._combine("xor", other)
+
+
+class TimeSortedSet(SortedSet[T]):
+    """A ``SortedSet`` whose default score is the Redis server's clock: first in, first out."""
+
+    _timed = True
+
+
+class ScheduledSet(TimeSortedSet[T]):
+    """A ``TimeSortedSet`` whose reads see only items that are due (score <= server time).
+
+    ``pop``, ``take``, ``peek`` and ``peek_score`` skip items scheduled for
+    the future; ``len`` and iteration count them all; ``available()``
+    counts the due ones.
+    """
+
+    _scheduled = True
+
+    def available(self) -> int:
+        """How many items are due now. One round trip; O(log N)."""
+        return self._call(self._ops.available())

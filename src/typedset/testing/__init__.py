@@ -1,0 +1,17 @@
+"""Testing aids: in-memory reference models, Hypothesis state machines, private servers.
+
+The models (:mod:`typedset.testing.model`) are the executable spec and a test
+double for your own unit tests. :mod:`typedset.testing.machine` (needs
+``hypothesis``) checks a real collection against its model.
+"""
+
+from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
+from .server import PrivateServer, find_server_binary
+
+__all__ = [
+    "MemoryScheduledSet",
+    "MemorySortedSet",
+    "MemoryTimeSortedSet",
+    "PrivateServer",
+    "find_server_binary",
+]

