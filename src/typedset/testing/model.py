@@ -71,7 +71,8 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         on_duplicate: OnDuplicate = "replace",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not isinstance(name, str) or not name:
+        given: object = name
+        if not isinstance(given, str) or not given:
             raise ValueError("name must be a non-empty str")
         if on_duplicate not in _POLICIES:
             raise ValueError(f"on_duplicate must be one of {_POLICIES}")

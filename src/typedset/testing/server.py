@@ -22,8 +22,11 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import redis
+
+from ..protocols import SyncClient
 
 __all__ = ["PrivateServer", "find_server_binary"]
 
@@ -138,8 +141,11 @@ class PrivateServer:
                         raise TimeoutError(f"{self.binary} did not start") from None
                     time.sleep(0.02)
             if self.cluster:
-                client.execute_command("CLUSTER", "ADDSLOTS", *range(16384))
-                while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+                raw: SyncClient = client
+                raw.execute_command("CLUSTER", "ADDSLOTS", *range(16384))
+                while b"cluster_state:ok" not in cast(
+                    bytes, raw.execute_command("CLUSTER", "INFO")
+                ):
                     if time.monotonic() > deadline:
                         raise TimeoutError("one-node cluster did not become ready")
                     time.sleep(0.02)
