@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
-from typing import Any, ClassVar, Literal, TypeVar, cast, overload
+from typing import Any, ClassVar, Literal, cast, overload
 
-from typing_extensions import Self
+from typing_extensions import Self, TypeVar
 
 from ._driver import check_client, drive, same_slot
 from ._ops import Call, Flow, run
@@ -21,7 +21,8 @@ from .protocols import OnDuplicate, Scorer, Serializer, SyncClient
 
 __all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet"]
 
-T = TypeVar("T")
+#: The element type; ``str`` when no serializer says otherwise.
+T = TypeVar("T", default=str)
 S = TypeVar("S")
 _Op = Literal["or", "and", "sub", "xor"]
 
@@ -40,7 +41,7 @@ class SortedSet(MutableSet[T]):
 
     @overload
     def __init__(
-        self: SortedSet[str],
+        self,
         client: SyncClient,
         name: str,
         *,

@@ -16,7 +16,9 @@ import bisect
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableSet
-from typing import Any, ClassVar, Generic, TypeVar, cast, overload
+from typing import Any, ClassVar, Generic, cast, overload
+
+from typing_extensions import TypeVar
 
 from ..codecs import StrCodec
 from ..errors import EncodeError
@@ -24,7 +26,8 @@ from ..protocols import OnDuplicate, Scorer, Serializer
 
 __all__ = ["MemoryScheduledSet", "MemorySortedSet", "MemoryTimeSortedSet"]
 
-T = TypeVar("T")
+#: The element type; ``str`` when no serializer says otherwise.
+T = TypeVar("T", default=str)
 
 _POLICIES = ("replace", "keep", "min", "max")
 
@@ -45,7 +48,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     @overload
     def __init__(
-        self: MemorySortedSet[str],
+        self,
         name: str = "memory",
         *,
         scorer: Scorer[str] | None = None,

@@ -1,0 +1,95 @@
+"""Each operation costs the round trips its docstring says, counted at the socket."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from typedset import ScheduledSet, SortedSet, TimeSortedSet
+
+
+class Counting:
+    """Counts command sends (a pipeline is one send) on every connection of a client."""
+
+    sends = 0
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        Counting.sends += 1
+        super().send_packed_command(command, check_health)  # type: ignore[misc]
+
+
+class CountingUnix(Counting, redis.UnixDomainSocketConnection):
+    pass
+
+
+class CountingTcp(Counting, redis.Connection):
+    pass
+
+
+@pytest.fixture
+def counted(r: redis.Redis) -> Iterator[redis.Redis]:
+    kwargs = r.connection_pool.connection_kwargs
+    cls = CountingUnix if "path" in kwargs else CountingTcp
+    client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=cls, **kwargs))
+    yield client
+    client.close()
+
+
+def trips(action: Callable[[], object]) -> int:
+    action()  # warm: loads scripts, opens the connection
+    before = Counting.sends
+    action()
+    return Counting.sends - before
+
+
+@pytest.mark.parametrize("kind", [SortedSet, TimeSortedSet, ScheduledSet])
+def test_single_item_operations_take_one_round_trip(
+    counted: redis.Redis, name: str, kind: type[SortedSet[str]]
+) -> None:
+    s = kind(counted, name)
+    s.update_scored([(f"i{i}", 0.0) for i in range(100)])
+    assert trips(lambda: s.add("x")) == 1
+    assert trips(lambda: s.add("y", 5)) == 1
+    assert trips(lambda: s.pop()) == 1
+    assert trips(lambda: s.take(10)) == 1
+    assert trips(lambda: s.score("i50")) == 1
+    assert trips(lambda: "i50" in s) == 1
+    assert trips(lambda: len(s)) == 1
+    assert trips(lambda: s.peek()) == 1
+    assert trips(lambda: s.peek_score()) == 1
+    assert trips(lambda: s.increment("i60", 1)) == 1
+    assert trips(lambda: s.discard("i61")) == 1
+
+
+def test_scheduled_pop_and_take_are_one_round_trip_with_future_items(
+    counted: redis.Redis, name: str
+) -> None:
+    s = ScheduledSet(counted, name)
+    s.update_scored([(f"f{i}", time.time() + 3600) for i in range(10)])
+    s.update_scored([(f"d{i}", 0.0) for i in range(100)])
+    assert trips(lambda: s.pop()) == 1
+    assert trips(lambda: s.take(5)) == 1
+    assert trips(lambda: s.available()) == 1
+
+
+@pytest.mark.parametrize("kind", [SortedSet, TimeSortedSet])
+def test_update_of_10000_items_takes_at_most_10_round_trips(
+    counted: redis.Redis, name: str, kind: type[SortedSet[str]]
+) -> None:
+    s = kind(counted, name)
+    s.add("warm")  # load scripts
+    before = Counting.sends
+    s.update(f"item{i}" for i in range(10_000))
+    assert Counting.sends - before <= 10
+    assert len(s) == 10_001
+
+
+def test_iteration_takes_one_round_trip_per_page(counted: redis.Redis, name: str) -> None:
+    s = SortedSet(counted, name)
+    s.update(f"{i:05}" for i in range(1200))
+    # Not list(s): list() asks len() first, which is a round trip of its own.
+    assert trips(lambda: sum(1 for _ in s)) == 3  # pages of 500
