@@ -127,6 +127,11 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             return _number(self.scorer(item), "scorer result")
         return self.clock() if self._timed else 0.0
 
+    def _batch_score(self, item: T, now: float) -> float:
+        if self.scorer is not None:
+            return _number(self.scorer(item), "scorer result")
+        return now
+
     def _visible(self) -> list[tuple[float, bytes]]:
         if not self._scheduled:
             return self._order
@@ -140,7 +145,9 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         self._put(member, self._score_for(item, score))
 
     def update(self, items: Iterable[T]) -> None:
-        staged = [(self._encode(item), self._score_for(item, None)) for item in items]
+        # One clock reading for the batch: Redis scores a whole chunk with one TIME.
+        now = self.clock() if self._timed else 0.0
+        staged = [(self._encode(item), self._batch_score(item, now)) for item in items]
         for member, score in staged:
             self._put(member, score)
 

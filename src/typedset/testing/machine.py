@@ -1,0 +1,186 @@
+"""Hypothesis state machines: a real collection and its model get the same operations.
+
+Every result is compared: returned items, raised ``KeyError``, scores,
+lengths, membership and the full iteration order. Point them at your own
+server to check it::
+
+    from typedset.testing.machine import sorted_set_machine
+    TestMyServer = sorted_set_machine("scheduled", lambda: redis.Redis(...)).TestCase
+
+Scores the library picks from the server's clock cannot equal the model's
+clock to the microsecond, so for the time-scored kinds scores are compared
+within a tolerance, and explicit scores and increments are drawn far (10^3 s
+and more) from "now" so that the order never depends on that difference.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from ..protocols import SyncClient
+from ..sorted_set import ScheduledSet, SortedSet, TimeSortedSet
+from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
+
+__all__ = ["Kind", "sorted_set_machine"]
+
+Kind = Literal["sorted", "time", "scheduled"]
+
+_KINDS: dict[str, tuple[type[SortedSet[Any]], type[MemorySortedSet[Any]]]] = {
+    "sorted": (SortedSet, MemorySortedSet),
+    "time": (TimeSortedSet, MemoryTimeSortedSet),
+    "scheduled": (ScheduledSet, MemoryScheduledSet),
+}
+
+items = st.sampled_from(["a", "b", "c", "d", "e", "f", "é", "a b", ""]) | st.text(max_size=3)
+policies = st.sampled_from(["replace", "keep", "min", "max"])
+
+
+def _server_time(client: SyncClient) -> Callable[[], float]:
+    def clock() -> float:
+        seconds, micros = client.execute_command("TIME")  # type: ignore[misc]
+        return int(seconds) + int(micros) / 1_000_000
+
+    return clock
+
+
+def sorted_set_machine(
+    kind: Kind, client_factory: Callable[[], SyncClient]
+) -> type[RuleBasedStateMachine]:
+    """A state machine class comparing one sorted-set kind with its model."""
+    real_cls, model_cls = _KINDS[kind]
+    timed = kind != "sorted"
+    if timed:
+        # far from "now" in both directions: past items are due, future ones are not
+        offsets = st.sampled_from([-2e5, -1e5, 1e5, 2e5])
+        steps = st.sampled_from([-1000.0, 0.0, 1000.0])
+    else:
+        offsets = st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+        steps = st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0])
+
+    class SortedSetMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.client = client_factory()
+            self.clock = _server_time(self.client)
+            self.base = self.clock() if timed else 0.0
+
+        @initialize(policy=policies)
+        def create(self, policy: Any) -> None:
+            name = f"machine:{uuid.uuid4().hex[:12]}"
+            self.real = real_cls(self.client, name, on_duplicate=policy)
+            self.model = model_cls(name, on_duplicate=policy, clock=self.clock)
+
+        def teardown(self) -> None:
+            if hasattr(self, "real"):
+                self.real.clear()
+                self.real.clear_dead_letters()
+            close = getattr(self.client, "close", None)
+            if callable(close):
+                close()
+
+        def same_score(self, a: float | None, b: float | None) -> bool:
+            if a is None or b is None:
+                return a is b
+            return abs(a - b) < 60 if timed else a == b
+
+        def both(self, call: Callable[[Any], Any]) -> Any:
+            """Run ``call`` on model and real; they must agree on result or KeyError."""
+            try:
+                expected: Any = call(self.model)
+            except KeyError:
+                try:
+                    got = call(self.real)
+                except KeyError:
+                    return None
+                raise AssertionError(f"model raised KeyError, real returned {got!r}") from None
+            got = call(self.real)
+            return expected, got
+
+        @rule(item=items, offset=st.none() | offsets)
+        def add(self, item: str, offset: float | None) -> None:
+            score = None if offset is None else self.base + offset
+            self.model.add(item, score)
+            self.real.add(item, score)
+
+        @rule(batch=st.lists(items, max_size=6))
+        def update(self, batch: list[str]) -> None:
+            self.model.update(batch)
+            self.real.update(batch)
+
+        @rule(batch=st.lists(st.tuples(items, offsets), max_size=6))
+        def update_scored(self, batch: list[tuple[str, float]]) -> None:
+            scored = [(item, self.base + offset) for item, offset in batch]
+            self.model.update_scored(scored)
+            self.real.update_scored(scored)
+
+        @rule()
+        def pop(self) -> None:
+            result = self.both(lambda s: s.pop())
+            if result is not None:
+                assert result[0] == result[1]
+
+        @rule(n=st.integers(-1, 5))
+        def take(self, n: int) -> None:
+            expected, got = self.both(lambda s: s.take(n))
+            assert expected == got
+
+        @rule(position=st.integers(-3, 3))
+        def peek(self, position: int) -> None:
+            result = self.both(lambda s: s.peek(position))
+            if result is not None:
+                assert result[0] == result[1]
+
+        @rule()
+        def peek_score(self) -> None:
+            expected, got = self.both(lambda s: s.peek_score())
+            assert self.same_score(expected, got), (expected, got)
+
+        @rule(item=items)
+        def score(self, item: str) -> None:
+            expected, got = self.both(lambda s: s.score(item))
+            assert self.same_score(expected, got), (expected, got)
+
+        @rule(item=items, by=steps)
+        def increment(self, item: str, by: float) -> None:
+            result = self.both(lambda s: s.increment(item, by))
+            if result is not None:
+                assert self.same_score(*result), result
+
+        @rule(item=items)
+        def discard(self, item: str) -> None:
+            self.model.discard(item)
+            self.real.discard(item)
+
+        @rule(item=items)
+        def remove(self, item: str) -> None:
+            self.both(lambda s: s.remove(item))
+
+        @rule(item=items)
+        def contains(self, item: str) -> None:
+            assert (item in self.model) == (item in self.real)
+
+        @precondition(lambda self: kind == "scheduled")
+        @rule()
+        def available(self) -> None:
+            expected, got = self.both(lambda s: s.available())
+            assert expected == got
+
+        @rule()
+        def clear(self) -> None:
+            self.model.clear()
+            self.real.clear()
+
+        @invariant()
+        def same_members_in_the_same_order(self) -> None:
+            if hasattr(self, "real"):
+                assert len(self.model) == len(self.real)
+                assert list(self.model) == list(self.real)
+
+    SortedSetMachine.__name__ = f"{real_cls.__name__}Machine"
+    SortedSetMachine.__qualname__ = SortedSetMachine.__name__
+    return SortedSetMachine
