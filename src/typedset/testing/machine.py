@@ -42,7 +42,9 @@ policies = st.sampled_from(["replace", "keep", "min", "max"])
 
 def _server_time(client: SyncClient) -> Callable[[], float]:
     def clock() -> float:
-        seconds, micros = client.execute_command("TIME")  # type: ignore[misc]
+        reply = client.execute_command("TIME")
+        assert isinstance(reply, list | tuple), reply
+        seconds, micros = reply
         return int(seconds) + int(micros) / 1_000_000
 
     return clock
