@@ -213,10 +213,30 @@ class SortedSet(MutableSet[T]):
 
     # --- set algebra -------------------------------------------------------------
 
+    # Binary operators build a builtin set from one batched pass over each
+    # side, not one round trip per item as the ABC's mixins would.
+
     @classmethod
     def _from_iterable(cls, it: Iterable[S]) -> set[S]:
-        # Binary operators (s | t, s & t, ...) build a builtin set.
         return set(it)
+
+    def __or__(self, other: AbstractSet[S]) -> set[T | S]:
+        """``set(self) | set(other)``; O(N) round trips / 500."""
+        return set[T | S](self) | set(other)
+
+    def __and__(self, other: AbstractSet[Any]) -> set[T]:
+        """Items of ``self`` also in ``other``, as a builtin set."""
+        mine: set[T] = set(self)
+        return mine & set(other)
+
+    def __sub__(self, other: AbstractSet[Any]) -> set[T]:
+        """Items of ``self`` not in ``other``, as a builtin set."""
+        mine: set[T] = set(self)
+        return mine - set(other)
+
+    def __xor__(self, other: AbstractSet[S]) -> set[T | S]:
+        """Items in exactly one of the two, as a builtin set."""
+        return set[T | S](self) ^ set(other)
 
     def _combine(self, op: _Op, other: Iterable[Any]) -> Self:
         # One atomic script. Against another typedset set on the same client

@@ -1,0 +1,78 @@
+"""Inference cases: mypy --strict checks these (they are never run).
+
+The element type comes from the serializer; no annotation is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+import msgspec
+import redis
+from typing_extensions import assert_type
+
+from typedset import (
+    BytesCodec,
+    DeadLetter,
+    JsonCodec,
+    MsgspecCodec,
+    NamedTupleCodec,
+    NamedtupleSerializer,
+    ScheduledSet,
+    SortedSet,
+    StrCodec,
+    TimeSortedSet,
+)
+from typedset.codecs import JsonValue
+from typedset.testing import MemoryScheduledSet, MemorySortedSet
+
+
+class Task(msgspec.Struct, frozen=True):
+    id: int
+
+
+class Point(NamedTuple):
+    x: int
+    y: int
+
+
+def inferred_element_types(r: redis.Redis) -> None:
+    assert_type(SortedSet(r, "x"), SortedSet[str])
+    assert_type(TimeSortedSet(r, "x"), TimeSortedSet[str])
+    assert_type(ScheduledSet(r, "x"), ScheduledSet[str])
+    assert_type(SortedSet(r, "x", serializer=StrCodec()), SortedSet[str])
+    assert_type(SortedSet(r, "x", serializer=BytesCodec()), SortedSet[bytes])
+    assert_type(SortedSet(r, "x", serializer=JsonCodec()), SortedSet[JsonValue])
+    assert_type(SortedSet(r, "x", serializer=MsgspecCodec(Task)), SortedSet[Task])
+    assert_type(
+        ScheduledSet(r, "x", serializer=MsgspecCodec(Task, format="msgpack")), ScheduledSet[Task]
+    )
+    assert_type(SortedSet(r, "x", serializer=NamedTupleCodec(Point)), SortedSet[Point])
+    assert_type(TimeSortedSet(r, "x", serializer=NamedtupleSerializer(Point)), TimeSortedSet[Point])
+    assert_type(SortedSet(r, "x", serializer=json), SortedSet[Any])
+    assert_type(MemorySortedSet(), MemorySortedSet[str])
+    assert_type(MemoryScheduledSet(serializer=MsgspecCodec(Task)), MemoryScheduledSet[Task])
+
+
+def method_results(r: redis.Redis) -> None:
+    tasks = SortedSet(r, "x", serializer=MsgspecCodec(Task))
+    assert_type(tasks.pop(), Task)
+    assert_type(tasks.pop(timeout=1.5), Task)
+    assert_type(tasks.take(3), list[Task])
+    assert_type(tasks.peek(), Task)
+    assert_type(tasks.peek_score(), float | None)
+    assert_type(tasks.score(Task(1)), float | None)
+    assert_type(tasks.increment(Task(1), 2), float)
+    assert_type(tasks.add(Task(1)), None)
+    assert_type(Task(1) in tasks, bool)
+    assert_type(len(tasks), int)
+    assert_type(list(tasks), list[Task])
+    assert_type(tasks.dead_letters(), list[DeadLetter])
+    assert_type(tasks | {Task(2)}, set[Task])
+    assert_type(ScheduledSet(r, "y").available(), int)
+
+
+def scorer_is_typed_by_the_item(r: redis.Redis) -> None:
+    SortedSet(r, "x", scorer=len)
+    SortedSet(r, "x", serializer=MsgspecCodec(Task), scorer=lambda task: float(task.id))
