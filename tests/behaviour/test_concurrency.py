@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter
+from threading import Barrier
 
 import pytest
 import redis
@@ -16,10 +17,11 @@ ITEMS = 20_000
 PROCESSES = 8
 
 
-def consume(url: str, name: str, kind: str, use_pop: bool) -> list[str]:
+def consume(url: str, name: str, kind: str, use_pop: bool, start: Barrier) -> list[str]:
     """Drain the set with take(50) or pop(); return what this process received."""
     client = redis.Redis.from_url(url)
     s = ScheduledSet(client, name) if kind == "scheduled" else SortedSet(client, name)
+    start.wait(timeout=120)  # all processes compete from the same moment
     received: list[str] = []
     idle_since = time.monotonic()
     while time.monotonic() - idle_since < 1.0:
@@ -54,8 +56,9 @@ def test_concurrent_consumers_receive_every_item_exactly_once(
     else:
         s.update(expected)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(PROCESSES) as pool:
-        args = [(server.url, name, kind, worker % 2 == 0) for worker in range(PROCESSES)]
+    with context.Manager() as manager, context.Pool(PROCESSES) as pool:
+        start = manager.Barrier(PROCESSES)
+        args = [(server.url, name, kind, worker % 2 == 0, start) for worker in range(PROCESSES)]
         results = pool.starmap(consume, args)
     delivered = Counter(item for received in results for item in received)
     assert sum(delivered.values()) == ITEMS, "duplicates or losses"

@@ -1,0 +1,143 @@
+"""``python -m typedset demo``: producers and consumers sharing a ScheduledSet.
+
+Several producer processes submit jobs, every job twice on purpose (by two
+different producers at about the same time); several consumer processes
+``take`` them as they fall due. The set deduplicates pending jobs, so each
+job must be delivered exactly once. The run ends with a tally and exits
+non-zero if any job was delivered twice or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import queue
+import time
+from collections import Counter
+from collections.abc import Sequence
+from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event as EventType
+
+import msgspec
+import redis
+
+from .codecs import MsgspecCodec
+from .sorted_set import ScheduledSet
+
+__all__ = ["main"]
+
+NAME = "typedset-demo:jobs"
+#: Jobs fall due this long after submission; both copies arrive well within it.
+DELAY = 1.0
+BATCH = 500
+
+
+class Job(msgspec.Struct, frozen=True):
+    id: int
+    payload: str
+
+
+def _jobs(url: str) -> ScheduledSet[Job]:
+    client = redis.Redis.from_url(url)
+    # "keep": a duplicate submission must not push a job back.
+    return ScheduledSet(client, NAME, serializer=MsgspecCodec(Job), on_duplicate="keep")
+
+
+def produce(url: str, me: int, producers: int, jobs: int, sent: Synchronized[int]) -> None:
+    """Submit my share of jobs and, alongside, the next producer's share again."""
+    s = _jobs(url)
+    share = jobs // producers
+    mine = range(me * share, (me + 1) * share if me < producers - 1 else jobs)
+    nxt = (me + 1) % producers
+    theirs = range(nxt * share, (nxt + 1) * share if nxt < producers - 1 else jobs)
+    for start in range(0, max(len(mine), len(theirs)), BATCH):
+        ids = [*mine[start : start + BATCH], *theirs[start : start + BATCH]]
+        due = time.time() + DELAY
+        s.update_scored([(Job(i, f"job {i}"), due) for i in ids])
+        with sent.get_lock():
+            sent.value += len(ids)
+
+
+def consume(
+    url: str, done: Synchronized[int], produced: EventType, results: Queue[Counter[int]]
+) -> None:
+    """Take due jobs until producers are done and the set is empty; report what I got."""
+    s = _jobs(url)
+    got: Counter[int] = Counter()
+    while True:
+        batch = s.take(100, timeout=0.2)
+        got.update(job.id for job in batch)
+        with done.get_lock():
+            done.value += len(batch)
+        if not batch and produced.is_set() and len(s) == 0:
+            break
+    results.put(got)
+
+
+def run_demo(url: str, producers: int, consumers: int, jobs: int) -> int:
+    ctx = multiprocessing.get_context("spawn")
+    sent = ctx.Value("q", 0)
+    done = ctx.Value("q", 0)
+    produced = ctx.Event()
+    results: Queue[Counter[int]] = ctx.Queue()
+    s = _jobs(url)
+    s.clear()
+    print(f"demo: {producers} producers, {consumers} consumers, {jobs} jobs, each submitted twice")
+    started = time.monotonic()
+    makers = [
+        ctx.Process(target=produce, args=(url, p, producers, jobs, sent)) for p in range(producers)
+    ]
+    takers = [
+        ctx.Process(target=consume, args=(url, done, produced, results)) for _ in range(consumers)
+    ]
+    for process in makers + takers:
+        process.start()
+    delivered: Counter[int] = Counter()
+    reported = 0
+    while reported < consumers:
+        if not produced.is_set() and not any(p.is_alive() for p in makers):
+            produced.set()
+        try:
+            delivered.update(results.get(timeout=0.5))
+            reported += 1
+        except queue.Empty:
+            if not any(p.is_alive() for p in takers):
+                break  # a consumer died without reporting: counted as missing below
+            print(f"  submitted {sent.value:>7}  pending {len(s):>7}  consumed {done.value:>7}")
+    for process in makers + takers:
+        process.join(timeout=10)
+    elapsed = time.monotonic() - started
+    duplicates = sum(count - 1 for count in delivered.values() if count > 1)
+    missing = jobs - len(delivered)
+    consumed = sum(delivered.values())
+    print(f"produced   {sent.value} submissions")
+    print(f"unique     {jobs}")
+    print(f"consumed   {consumed}")
+    print(f"duplicates delivered {duplicates}")
+    print(f"missing    {missing}")
+    print(f"throughput {consumed / elapsed:,.0f} items/s over {elapsed:.1f} s")
+    s.clear()
+    return 0 if duplicates == 0 and missing == 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="typedset", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="producers and consumers sharing a ScheduledSet")
+    demo.add_argument("--producers", type=int, default=2)
+    demo.add_argument("--consumers", type=int, default=4)
+    demo.add_argument("--jobs", type=int, default=20_000)
+    demo.add_argument(
+        "--url", help="use this server instead of starting a private one (keys typedset-demo:*)"
+    )
+    args = parser.parse_args(argv)
+    if args.producers < 1 or args.consumers < 1 or args.jobs < args.producers:
+        parser.error("need at least one producer and consumer, and a job per producer")
+    if args.url:
+        return run_demo(args.url, args.producers, args.consumers, args.jobs)
+    from .testing.server import PrivateServer
+
+    with PrivateServer() as server:
+        print(f"demo: private server {server.binary} at {server.url}")
+        return run_demo(server.url, args.producers, args.consumers, args.jobs)

@@ -1,0 +1,144 @@
+"""The sans-I/O core with canned replies: no server needed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import msgspec
+import pytest
+from redis.crc import key_slot
+from redis.exceptions import NoScriptError, ResponseError
+
+from typedset import _scripts
+from typedset._keys import hash_tag, set_keys
+from typedset._ops import Send, SendMany, check_score, check_timeout, format_score, pairs, run
+from typedset._set_ops import SetOps
+from typedset.codecs import JsonCodec, MsgspecCodec, NamedTupleCodec, StrCodec
+from typedset.errors import EncodeError
+
+
+def drive_canned(flow: Any, replies: list[object]) -> tuple[object, list[object]]:
+    """Run a flow, answering each step from ``replies``; return result and steps."""
+    steps = []
+    try:
+        step = next(flow)
+        while True:
+            steps.append(step)
+            step = flow.send(replies.pop(0))
+    except StopIteration as stop:
+        return stop.value, steps
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        [b"a", b"1", b"b", b"2.5"],  # RESP2 flat
+        [[b"a", 1.0], [b"b", 2.5]],  # RESP3 nested
+        [(b"a", 1.0), (b"b", 2.5)],  # redis-py's tuples
+        ["a", "1", "b", "2.5"],  # decode_responses=True
+    ],
+)
+def test_pairs_reads_every_reply_shape(reply: object) -> None:
+    assert [(m, float(s)) for m, s in pairs(reply)] == [(b"a", 1.0), (b"b", 2.5)]
+
+
+def test_format_score_round_trips_exactly() -> None:
+    for value in [
+        0.1,
+        1 / 3,
+        1e-300,
+        1.7976931348623157e308,
+        -math.inf,
+        math.inf,
+        1795392983.861243,
+    ]:
+        assert float(format_score(value)) == value
+
+
+def test_checks_refuse_bad_numbers() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        check_score(math.nan)
+    with pytest.raises(TypeError):
+        check_score(True)
+    with pytest.raises(ValueError, match="timeout"):
+        check_timeout(-1)
+    assert check_timeout(None) is None
+
+
+def test_a_script_call_falls_back_to_eval_on_noscript() -> None:
+    ops = SetOps("jobs", StrCodec(), None, "replace", timed=False, scheduled=False)
+    call = ops.increment("a", 2)
+    result, steps = drive_canned(run(call), [NoScriptError("NOSCRIPT"), b"3"])
+    assert result == 3.0
+    assert steps == [Send(call.command), Send(call.eval_command())]
+    assert steps[1].command[:2] == ("EVAL", _scripts.INCREMENT.source)  # type: ignore[attr-defined]
+
+
+def test_a_server_nan_error_becomes_value_error() -> None:
+    ops = SetOps("jobs", StrCodec(), None, "replace", timed=False, scheduled=False)
+    with pytest.raises(ValueError, match="NaN"):
+        drive_canned(
+            run(ops.increment("a", 1)), [ResponseError("resulting score is not a number (NaN)")]
+        )
+
+
+def test_update_encodes_everything_before_sending_anything() -> None:
+    ops = SetOps("jobs", StrCodec(), None, "replace", timed=False, scheduled=False)
+    flow = ops.update(["a", 1])  # type: ignore[list-item]
+    with pytest.raises(EncodeError):
+        next(flow)
+
+
+def test_update_sends_10000_items_in_one_pipeline() -> None:
+    ops = SetOps("jobs", StrCodec(), None, "keep", timed=False, scheduled=False)
+    _, steps = drive_canned(ops.update(str(i) for i in range(10_000)), [[1] * 10])
+    assert len(steps) == 1
+    assert isinstance(steps[0], SendMany)
+    assert len(steps[0].commands) == 10
+    assert steps[0].commands[0][:3] == ("ZADD", "jobs", "NX")
+
+
+def test_scheduled_blocking_pop_sleeps_until_the_head_is_due() -> None:
+    ops = SetOps("jobs", StrCodec(), None, "replace", timed=True, scheduled=True)
+    flow = ops.pop(timeout=10)
+    nothing_due = [b"100.000000", b"100.010000", []]
+    result, steps = drive_canned(
+        flow, [nothing_due, nothing_due, None, [b"100.02", b"", [b"job", b"100.01"]]]
+    )
+    assert result == "job"
+    assert [type(step).__name__ for step in steps] == ["Send", "Send", "Sleep", "Send"]
+
+
+def test_every_script_declares_its_keys_in_one_slot() -> None:
+    for name in ["jobs", "a{b", "jobs:{tenant}", "{x}"]:
+        keys = set_keys(name)
+        assert keys.pending == name
+        assert key_slot(keys.dead.encode()) == key_slot(name.encode())
+    assert hash_tag("a{b}c") == "b"
+    assert hash_tag("a{}c") is None
+    for script in [_scripts.PAGE, _scripts.QUARANTINE, _scripts.COMBINE]:
+        assert script.max_keys >= 1
+
+
+class Point(NamedTuple):
+    x: int
+    y: int
+
+
+class Task(msgspec.Struct):
+    id: int
+    tags: set[str]
+
+
+def test_codecs_are_canonical() -> None:
+    assert JsonCodec().dumps({"b": 1, "a": [1.5, None]}) == b'{"a":[1.5,null],"b":1}'
+    assert MsgspecCodec(Task).dumps(Task(1, {"z", "a"})) == b'{"id":1,"tags":["a","z"]}'
+    assert NamedTupleCodec(Point).dumps(Point(1, 2)) == b'{"x":1,"y":2}'
+    assert NamedTupleCodec(Point).loads(b'{"x": 1, "y": 2}') == Point(1, 2)  # redset's spacing
+    with pytest.raises(EncodeError):
+        JsonCodec().dumps(math.nan)
+    with pytest.raises(EncodeError):
+        StrCodec().dumps(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Expected `int`"):
+        MsgspecCodec(Task).loads(b'{"id": "x", "tags": []}')
