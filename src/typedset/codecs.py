@@ -38,7 +38,20 @@ NT = TypeVar("NT", bound=NamedTuple)
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 
 
-class StrCodec:
+class _Stateless:
+    """A codec without settings: all instances are equal."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class StrCodec(_Stateless):
     """Text items stored as UTF-8 (the default; what redset stores)."""
 
     binary: ClassVar[bool] = False
@@ -51,17 +64,8 @@ class StrCodec:
     def loads(self, data: bytes, /) -> str:
         return data.decode()
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
 
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __repr__(self) -> str:
-        return "StrCodec()"
-
-
-class BytesCodec:
+class BytesCodec(_Stateless):
     """Raw bytes, stored as they are."""
 
     binary: ClassVar[bool] = True
@@ -74,17 +78,8 @@ class BytesCodec:
     def loads(self, data: bytes, /) -> bytes:
         return bytes(data)
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
 
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __repr__(self) -> str:
-        return "BytesCodec()"
-
-
-class JsonCodec:
+class JsonCodec(_Stateless):
     """JSON through the stdlib ``json`` module, canonical (sorted keys, compact).
 
     NaN and infinities are refused: they are not JSON.
@@ -102,15 +97,6 @@ class JsonCodec:
     def loads(self, data: bytes, /) -> JsonValue:
         value: JsonValue = json.loads(data)
         return value
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __repr__(self) -> str:
-        return "JsonCodec()"
 
 
 class MsgspecCodec(Generic[T]):
