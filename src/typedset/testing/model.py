@@ -120,17 +120,15 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         del self._order[bisect.bisect_left(self._order, (score, member))]
         return True
 
-    def _score_for(self, item: T, score: float | None) -> float:
+    def _score_for(self, item: T, score: float | None, now: float | None = None) -> float:
+        """Explicit score, else the scorer's, else the default (``now`` if a batch fixed it)."""
         if score is not None:
             return _number(score, "score")
         if self.scorer is not None:
             return _number(self.scorer(item), "scorer result")
+        if now is not None:
+            return now
         return self.clock() if self._timed else 0.0
-
-    def _batch_score(self, item: T, now: float) -> float:
-        if self.scorer is not None:
-            return _number(self.scorer(item), "scorer result")
-        return now
 
     def _visible(self) -> list[tuple[float, bytes]]:
         if not self._scheduled:
@@ -147,7 +145,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     def update(self, items: Iterable[T]) -> None:
         # One clock reading for the batch: Redis scores a whole chunk with one TIME.
         now = self.clock() if self._timed else 0.0
-        staged = [(self._encode(item), self._batch_score(item, now)) for item in items]
+        staged = [(self._encode(item), self._score_for(item, None, now)) for item in items]
         for member, score in staged:
             self._put(member, score)
 
