@@ -9,15 +9,21 @@ choice instead: then the suite deletes only the keys it created.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any, Literal, TypeVar, cast
 
 import pytest
 import redis
+import redis.asyncio
 from hypothesis import HealthCheck, settings
 
+from typedset import ScheduledSet, SortedSet, TimeSortedSet
+from typedset.aio import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
 from typedset.testing import PrivateServer
+from typedset.testing.blocking import BlockingView
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
@@ -47,6 +53,9 @@ class Server:
 
     def client(self, **kwargs: object) -> redis.Redis:
         return redis.Redis.from_url(self.url, **kwargs)
+
+    def async_client(self, *, decode_responses: bool = False) -> redis.asyncio.Redis:
+        return redis.asyncio.Redis.from_url(self.url, decode_responses=decode_responses)
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +87,76 @@ def r(server: Server) -> Iterator[redis.Redis]:
     client = server.client()
     yield client
     client.close()
+
+
+#: Each blocking class and its asyncio twin.
+TWINS: dict[type[Any], type[Any]] = {
+    SortedSet: AsyncSortedSet,
+    TimeSortedSet: AsyncTimeSortedSet,
+    ScheduledSet: AsyncScheduledSet,
+}
+C = TypeVar("C", bound=SortedSet[Any])
+
+
+class Flavour:
+    """Runs a behaviour test against the blocking class or against its asyncio twin.
+
+    A test builds its collection the blocking way and passes it through
+    ``flavour(...)``. For ``"async"`` that builds the asyncio twin with the
+    same name and settings, on an asyncio client of this test's event loop,
+    and returns it behind a :class:`BlockingView`, so that one test body
+    checks both.
+    """
+
+    def __init__(self, kind: Literal["sync", "async"], server: Server) -> None:
+        self.kind = kind
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self.clients: dict[bool, redis.asyncio.Redis] = {}
+        self.sync_clients: list[redis.Redis] = []
+
+    def async_client(self, decode_responses: bool = False) -> redis.asyncio.Redis:
+        """One asyncio client per setting, so twins built here share a client."""
+        if decode_responses not in self.clients:
+            self.clients[decode_responses] = self.server.async_client(
+                decode_responses=decode_responses
+            )
+        return self.clients[decode_responses]
+
+    def __call__(self, s: C) -> C:
+        if self.kind == "sync":
+            return s
+        decoding = bool(s._client.get_encoder().decode_responses)
+        twin = TWINS[type(s)](
+            self.async_client(decoding),
+            s.name,
+            serializer=s.serializer,
+            scorer=s._ops.scorer,
+            on_duplicate=s._ops.on_duplicate,
+        )
+        return cast("C", BlockingView(twin, self.loop))
+
+    def construct(
+        self, cls: type[Any], *args: Any, decode_responses: bool = False, **kwargs: Any
+    ) -> object:
+        """``cls`` or its twin, built with this flavour's client; for constructor checks."""
+        if self.kind == "sync":
+            client = self.server.client(decode_responses=decode_responses)
+            self.sync_clients.append(client)
+            return cls(client, *args, **kwargs)
+        return TWINS[cls](self.async_client(decode_responses), *args, **kwargs)
+
+    def close(self) -> None:
+        for sync_client in self.sync_clients:
+            sync_client.close()
+        for client in self.clients.values():
+            self.loop.run_until_complete(client.aclose())
+        self.loop.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest, server: Server) -> Iterator[Flavour]:
+    """The flavour under test; every behaviour test that takes it runs for both."""
+    chosen = Flavour(request.param, server)
+    yield chosen
+    chosen.close()

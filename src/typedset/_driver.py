@@ -9,6 +9,7 @@ values. ``drive`` and ``adrive`` are the same loop, blocking and awaiting.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -24,10 +25,18 @@ __all__ = ["adrive", "check_client", "drive", "same_slot"]
 R = TypeVar("R")
 
 
-def check_client(client: SyncClient | AsyncClient, codec: Serializer[Any]) -> None:
-    """Refuse a client that would mangle this codec's bytes."""
-    if not callable(getattr(client, "execute_command", None)):
+def check_client(
+    client: SyncClient | AsyncClient, codec: Serializer[Any], *, asyncio: bool
+) -> None:
+    """Refuse a client of the wrong flavour, or one that would mangle this codec's bytes."""
+    execute = getattr(client, "execute_command", None)
+    if not callable(execute):
         raise TypeError(f"client must be a redis-py or valkey-py client, not {client!r}")
+    # A blocking client handed to an async twin would run each command before
+    # the twin failed to await it: refuse it here, before anything is sent.
+    if inspect.iscoroutinefunction(execute) != asyncio:
+        wanted = "an asyncio client (redis.asyncio)" if asyncio else "a blocking client"
+        raise TypeError(f"{client!r} is the wrong flavour: this collection needs {wanted}")
     get_encoder = getattr(client, "get_encoder", None)
     decodes = bool(get_encoder().decode_responses) if callable(get_encoder) else False
     if decodes and getattr(codec, "binary", True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, cast
 
 import msgspec
 
@@ -239,6 +239,19 @@ class SetOps(Generic[T]):
     def size(self) -> Call[int]:
         return Call(("ZCARD", self.keys.pending), as_int)
 
+    def isdisjoint(self, items: Iterable[object]) -> Flow[bool]:
+        """Whether none of ``items`` is present: one ZMSCORE, none for no items."""
+        members = []
+        for item in items:
+            try:
+                members.append(self.encode(cast("T", item)))
+            except EncodeError:
+                continue  # what this codec cannot encode cannot be a member
+        if not members:
+            return True
+        scores = yield from run(Call(("ZMSCORE", self.keys.pending, *members), _list))
+        return all(score is None for score in scores)
+
     def available(self) -> Call[int]:
         if not self.scheduled:
             return self.size()
@@ -359,6 +372,11 @@ class SetOps(Generic[T]):
             else:
                 args += [self._default_score(item, None) or "", self.encode(item)]
         return script_call(scripts.COMBINE, (self.keys.pending,), tuple(args), as_int)
+
+
+def _list(reply: object) -> list[object]:
+    assert isinstance(reply, list | tuple), reply
+    return list(reply)
 
 
 def _first_score(reply: object) -> float | None:

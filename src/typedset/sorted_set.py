@@ -1,48 +1,58 @@
-"""``SortedSet``, ``TimeSortedSet`` and ``ScheduledSet``: Redis ZSETs as typed ``MutableSet``s.
+"""The sorted-set kinds, blocking and asyncio, side by side.
 
-Each method is a line or two: it builds its call in ``_set_ops`` and drives
-it with the blocking driver. Costs are given as round trips and Redis time
-complexity (N members in the set, M in the call).
+``_SetBase`` holds everything that is not I/O: the constructor and its type
+overloads, ``name``, ``serializer``, ``repr`` and the choice of how to run an
+in-place operator. ``SortedSet`` and ``AsyncSortedSet`` are twins: each
+method builds its call in ``_set_ops`` and hands it to a driver, ``drive`` or
+``adrive``, and nothing else. The async twins share the sync twins'
+docstrings (copied by ``_share_docs``), so a method is documented once.
+Costs are given as round trips and Redis time complexity (N members in the
+set, M in the call).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableSet
+import inspect
+from collections.abc import AsyncIterator, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
-from typing import Any, ClassVar, Literal, cast, overload
+from typing import Any, ClassVar, Generic, Literal, cast, overload
 
 from typing_extensions import Self, TypeVar
 
-from ._driver import check_client, drive, same_slot
+from ._driver import adrive, check_client, drive, same_slot
 from ._ops import Call, Flow, run
 from ._set_ops import Cursor, DeadLetter, SetOps
 from .codecs import StrCodec
-from .protocols import OnDuplicate, Scorer, Serializer, SyncClient
+from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
 
-__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet"]
+__all__ = [
+    "AsyncScheduledSet",
+    "AsyncSortedSet",
+    "AsyncTimeSortedSet",
+    "ScheduledSet",
+    "SortedSet",
+    "TimeSortedSet",
+]
 
+#: The client flavour: ``SyncClient`` or ``AsyncClient``.
+C = TypeVar("C")
 #: The element type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
 S = TypeVar("S")
 _Op = Literal["or", "and", "sub", "xor"]
 
 
-class SortedSet(MutableSet[T]):
-    """A set of items ordered by score, lowest first, shared through Redis.
-
-    ``SortedSet(client, "jobs")`` holds ``str``; pass ``serializer=`` to hold
-    another type (``MsgspecCodec(Task)`` gives a ``SortedSet[Task]``). Items
-    are added with score 0 unless given a score or a ``scorer``. The ZSET
-    lives at exactly ``name``; other keys share its cluster slot.
-    """
+class _SetBase(Generic[C, T]):
+    """What a sorted set is apart from I/O; shared by the blocking and asyncio twins."""
 
     _timed: ClassVar[bool] = False
     _scheduled: ClassVar[bool] = False
+    _asyncio: ClassVar[bool] = False
 
     @overload
     def __init__(
         self,
-        client: SyncClient,
+        client: C,
         name: str,
         *,
         scorer: Scorer[str] | None = None,
@@ -51,7 +61,7 @@ class SortedSet(MutableSet[T]):
     @overload
     def __init__(
         self,
-        client: SyncClient,
+        client: C,
         name: str,
         *,
         serializer: Serializer[T],
@@ -60,7 +70,7 @@ class SortedSet(MutableSet[T]):
     ) -> None: ...
     def __init__(
         self,
-        client: SyncClient,
+        client: C,
         name: str,
         *,
         serializer: Serializer[Any] | None = None,
@@ -71,14 +81,8 @@ class SortedSet(MutableSet[T]):
         self._ops = SetOps(
             name, codec, scorer, on_duplicate, timed=self._timed, scheduled=self._scheduled
         )
-        check_client(client, codec)
+        check_client(cast("SyncClient | AsyncClient", client), codec, asyncio=self._asyncio)
         self._client = client
-
-    def _call(self, call: Call[S]) -> S:
-        return drive(self._client, run(call))
-
-    def _flow(self, flow: Flow[S]) -> S:
-        return drive(self._client, flow)
 
     @property
     def name(self) -> str:
@@ -87,10 +91,40 @@ class SortedSet(MutableSet[T]):
 
     @property
     def serializer(self) -> Serializer[T]:
+        """The codec items are stored with."""
         return self._ops.codec
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, serializer={self._ops.codec!r})"
+
+    def _server_side(self, other: object) -> bool:
+        """Whether an in-place operator can let the server read ``other`` directly.
+
+        It can when ``other`` is a typedset set on the same client, with the
+        same codec, in the same cluster slot.
+        """
+        return (
+            isinstance(other, _SetBase)
+            and other._client is self._client
+            and other._ops.codec == self._ops.codec
+            and same_slot(self._client, self.name, other.name)
+        )
+
+
+class SortedSet(_SetBase[SyncClient, T], MutableSet[T]):
+    """A set of items ordered by score, lowest first, shared through Redis.
+
+    ``SortedSet(client, "jobs")`` holds ``str``; pass ``serializer=`` to hold
+    another type (``MsgspecCodec(Task)`` gives a ``SortedSet[Task]``). Items
+    are added with score 0 unless given a score or a ``scorer``. The ZSET
+    lives at exactly ``name``; other keys share its cluster slot.
+    """
+
+    def _call(self, call: Call[S]) -> S:
+        return drive(self._client, run(call))
+
+    def _flow(self, flow: Flow[S]) -> S:
+        return drive(self._client, flow)
 
     # --- writes ---------------------------------------------------------------
 
@@ -213,6 +247,36 @@ class SortedSet(MutableSet[T]):
 
     # --- set algebra -------------------------------------------------------------
 
+    def isdisjoint(self, other: Iterable[object]) -> bool:
+        """Whether no item of ``other`` is present. One round trip; O(M)."""
+        return self._flow(self._ops.isdisjoint(other))
+
+    def union_update(self, other: Iterable[T]) -> None:
+        """Add every item of ``other`` (``s |= other``). Atomic; one round trip; O(M log N).
+
+        Against a typedset set on the same client and cluster slot the server
+        reads it directly and its scores are copied; other items are scored
+        as ``add`` would score them.
+        """
+        self._call(self._combine("or", other))
+
+    def intersection_update(self, other: Iterable[object]) -> None:
+        """Keep only items also in ``other`` (``s &= other``). Atomic; one round trip; O(N + M)."""
+        self._call(self._combine("and", other))
+
+    def difference_update(self, other: Iterable[object]) -> None:
+        """Remove every item of ``other`` (``s -= other``). Atomic; one round trip; O(M log N)."""
+        self._call(self._combine("sub", other))
+
+    def symmetric_difference_update(self, other: Iterable[T]) -> None:
+        """Remove items in both, add the others (``s ^= other``). Atomic; one round trip."""
+        self._call(self._combine("xor", other))
+
+    def _combine(self, op: _Op, other: Iterable[Any]) -> Call[int]:
+        if self._server_side(other):
+            return self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
+        return self._ops.combine_with_items(op, other)
+
     # Binary operators build a builtin set from one batched pass over each
     # side, not one round trip per item as the ABC's mixins would.
 
@@ -238,35 +302,25 @@ class SortedSet(MutableSet[T]):
         """Items in exactly one of the two, as a builtin set."""
         return set[T | S](self) ^ set(other)
 
-    def _combine(self, op: _Op, other: Iterable[Any]) -> Self:
-        # One atomic script. Against another typedset set on the same client
-        # (and cluster slot) the server reads it directly.
-        if (
-            isinstance(other, SortedSet)
-            and other._client is self._client
-            and other._ops.codec == self._ops.codec
-            and same_slot(self._client, self.name, other.name)
-        ):
-            self._call(self._ops.combine_with_key(op, other.name))
-        else:
-            self._call(self._ops.combine_with_items(op, other))
+    def __ior__(self, other: AbstractSet[S]) -> Self:
+        """``union_update``."""
+        self.union_update(cast("AbstractSet[T]", other))
         return self
 
-    def __ior__(self, other: AbstractSet[S]) -> Self:
-        """Add every item of ``other`` (with its score if it is a typedset set). Atomic."""
-        return self._combine("or", other)
-
     def __iand__(self, other: AbstractSet[Any]) -> Self:
-        """Keep only items also in ``other``. Atomic; O(N + M)."""
-        return self._combine("and", other)
+        """``intersection_update``."""
+        self.intersection_update(other)
+        return self
 
     def __isub__(self, other: AbstractSet[Any]) -> Self:
-        """Remove every item of ``other``. Atomic; O(M log N)."""
-        return self._combine("sub", other)
+        """``difference_update``."""
+        self.difference_update(other)
+        return self
 
     def __ixor__(self, other: AbstractSet[S]) -> Self:
-        """Remove items in both, add items only in ``other``. Atomic; O(M log N)."""
-        return self._combine("xor", other)
+        """``symmetric_difference_update``."""
+        self.symmetric_difference_update(cast("AbstractSet[T]", other))
+        return self
 
 
 class TimeSortedSet(SortedSet[T]):
@@ -288,3 +342,130 @@ class ScheduledSet(TimeSortedSet[T]):
     def available(self) -> int:
         """How many items are due now. One round trip; O(log N)."""
         return self._call(self._ops.available())
+
+
+class AsyncSortedSet(_SetBase[AsyncClient, T]):
+    """The asyncio twin of :class:`SortedSet`: the same constructor, methods as coroutines.
+
+    Give it a ``redis.asyncio`` client. ``in``, ``len()`` and ``for`` become
+    ``await s.contains(x)``, ``await s.size()`` and ``async for``; in-place
+    operators become ``union_update`` and its siblings. Blocking ``pop`` and
+    ``take`` wait without blocking the event loop.
+    """
+
+    _asyncio = True
+
+    async def _call(self, call: Call[S]) -> S:
+        return await adrive(self._client, run(call))
+
+    async def _flow(self, flow: Flow[S]) -> S:
+        return await adrive(self._client, flow)
+
+    async def add(self, item: T, score: float | None = None) -> None:
+        await self._call(self._ops.add(item, score))
+
+    async def update(self, items: Iterable[T]) -> None:
+        await self._flow(self._ops.update(items))
+
+    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
+        await self._flow(self._ops.update_scored(pairs))
+
+    async def increment(self, item: T, by: float = 1.0) -> float:
+        return await self._call(self._ops.increment(item, by))
+
+    async def discard(self, item: T) -> None:
+        await self._call(self._ops.discard(item))
+
+    async def remove(self, item: T) -> None:
+        await self._call(self._ops.remove(item))
+
+    async def clear(self) -> None:
+        await self._call(self._ops.clear())
+
+    async def pop(self, *, timeout: float | None = None) -> T:
+        return await self._flow(self._ops.pop(timeout))
+
+    async def take(self, n: int, *, timeout: float | None = None) -> list[T]:
+        return await self._flow(self._ops.take(n, timeout))
+
+    async def peek(self, position: int = 0) -> T:
+        return await self._flow(self._ops.peek(position))
+
+    async def peek_score(self) -> float | None:
+        return await self._call(self._ops.peek_score())
+
+    async def score(self, item: T) -> float | None:
+        return await self._call(self._ops.score(item))
+
+    async def contains(self, item: T) -> bool:
+        return await self._call(self._ops.contains(item))
+
+    async def size(self) -> int:
+        return await self._call(self._ops.size())
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        cursor: Cursor | None = None
+        while True:
+            items, cursor = await self._flow(self._ops.page(cursor))
+            for item in items:
+                yield item
+            if cursor is None:
+                return
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        return await self._call(self._ops.dead_letters())
+
+    async def requeue_dead(self) -> int:
+        return await self._call(self._ops.requeue_dead())
+
+    async def clear_dead_letters(self) -> int:
+        return await self._call(self._ops.clear_dead_letters())
+
+    async def isdisjoint(self, other: Iterable[object]) -> bool:
+        return await self._flow(self._ops.isdisjoint(other))
+
+    async def union_update(self, other: Iterable[T]) -> None:
+        await self._combine("or", other)
+
+    async def intersection_update(self, other: Iterable[object]) -> None:
+        await self._combine("and", other)
+
+    async def difference_update(self, other: Iterable[object]) -> None:
+        await self._combine("sub", other)
+
+    async def symmetric_difference_update(self, other: Iterable[T]) -> None:
+        await self._combine("xor", other)
+
+    async def _combine(self, op: _Op, other: Iterable[Any]) -> None:
+        if self._server_side(other):
+            call = self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
+        else:
+            call = self._ops.combine_with_items(op, other)
+        await self._call(call)
+
+
+class AsyncTimeSortedSet(AsyncSortedSet[T]):
+    """The asyncio twin of :class:`TimeSortedSet`."""
+
+    _timed = True
+
+
+class AsyncScheduledSet(AsyncTimeSortedSet[T]):
+    """The asyncio twin of :class:`ScheduledSet`."""
+
+    _scheduled = True
+
+    async def available(self) -> int:
+        return await self._call(self._ops.available())
+
+
+def _share_docs(twin: type[Any], original: type[Any]) -> None:
+    """Give each async method the docstring of its blocking twin."""
+    renamed = {"__aiter__": "__iter__"}
+    for attr, value in vars(twin).items():
+        if inspect.isfunction(value) and value.__doc__ is None:
+            value.__doc__ = getattr(original, renamed.get(attr, attr)).__doc__
+
+
+_share_docs(AsyncSortedSet, SortedSet)
+_share_docs(AsyncScheduledSet, ScheduledSet)

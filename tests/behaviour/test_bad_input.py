@@ -9,6 +9,7 @@ import msgspec
 import pytest
 import redis
 
+from conftest import Flavour, Server
 from typedset import (
     BytesCodec,
     EncodeError,
@@ -18,6 +19,7 @@ from typedset import (
     SortedSet,
     TimeSortedSet,
 )
+from typedset.aio import AsyncSortedSet
 
 
 class Task(msgspec.Struct):
@@ -54,34 +56,35 @@ def keys_of(r: redis.Redis, name: str) -> list[bytes]:
     ],
 )
 def test_bad_input_raises_and_writes_nothing(
+    flavour: Flavour,
     r: redis.Redis,
     name: str,
     kind: type[SortedSet[str]],
     call: Callable[[SortedSet[str]], object],
     error: type[Exception],
 ) -> None:
-    s = kind(r, name)
+    s = flavour(kind(r, name))
     with pytest.raises(error):
         call(s)
     assert keys_of(r, name) == []
 
 
-def test_encode_error_names_the_item_type(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name, serializer=MsgspecCodec(Task))
+def test_encode_error_names_the_item_type(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name, serializer=MsgspecCodec(Task)))
     with pytest.raises(EncodeError, match="object"):
         s.add(object())  # type: ignore[arg-type]
     assert keys_of(r, name) == []
 
 
-def test_scorer_returning_nan_is_refused(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name, scorer=lambda item: math.nan)
+def test_scorer_returning_nan_is_refused(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name, scorer=lambda item: math.nan))
     with pytest.raises(ValueError, match="NaN"):
         s.add("x")
     assert keys_of(r, name) == []
 
 
-def test_increment_to_nan_is_refused(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_increment_to_nan_is_refused(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     s.add("x", math.inf)
     with pytest.raises(ValueError, match="NaN"):
         s.increment("x", -math.inf)
@@ -89,44 +92,51 @@ def test_increment_to_nan_is_refused(r: redis.Redis, name: str) -> None:
 
 
 @pytest.mark.parametrize("bad", ["", 5, None, "a}b", "{}x"])
-def test_bad_names_are_refused(r: redis.Redis, bad: object) -> None:
+def test_bad_names_are_refused(flavour: Flavour, bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
-        SortedSet(r, bad)  # type: ignore[call-overload]
+        flavour.construct(SortedSet, bad)
 
 
-def test_serializer_without_dumps_or_loads_is_refused(r: redis.Redis, name: str) -> None:
+def test_serializer_without_dumps_or_loads_is_refused(flavour: Flavour, name: str) -> None:
     class OnlyDumps:
         def dumps(self, obj: object) -> bytes:
             return b""
 
     with pytest.raises(TypeError, match="dumps\\(\\) and loads\\(\\)"):
-        SortedSet(r, name, serializer=OnlyDumps())  # type: ignore[call-overload]
+        flavour.construct(SortedSet, name, serializer=OnlyDumps())
 
 
-def test_bad_on_duplicate_and_scorer_are_refused(r: redis.Redis, name: str) -> None:
+def test_bad_on_duplicate_and_scorer_are_refused(flavour: Flavour, name: str) -> None:
     with pytest.raises(ValueError, match="on_duplicate"):
-        SortedSet(r, name, on_duplicate="first")  # type: ignore[call-overload]
+        flavour.construct(SortedSet, name, on_duplicate="first")
     with pytest.raises(TypeError, match="scorer"):
-        SortedSet(r, name, scorer=5)  # type: ignore[call-overload]
+        flavour.construct(SortedSet, name, scorer=5)
 
 
 @pytest.mark.parametrize(
     "codec", [BytesCodec(), MsgspecCodec(Task, format="msgpack"), __import__("json")]
 )
-def test_binary_codec_refuses_a_decoding_client(server: object, name: str, codec: object) -> None:
-    client = redis.Redis.from_url(server.url, decode_responses=True)  # type: ignore[attr-defined]
+def test_binary_codec_refuses_a_decoding_client(flavour: Flavour, name: str, codec: object) -> None:
     with pytest.raises(ValueError, match="decode_responses"):
-        SortedSet(client, name, serializer=codec)  # type: ignore[call-overload]
-    client.close()
+        flavour.construct(SortedSet, name, serializer=codec, decode_responses=True)
 
 
-def test_text_codecs_accept_a_decoding_client(server: object, name: str) -> None:
-    client = redis.Redis.from_url(server.url, decode_responses=True)  # type: ignore[attr-defined]
-    SortedSet(client, name, serializer=JsonCodec())
-    SortedSet(client, name, serializer=MsgspecCodec(Task))
-    client.close()
+def test_text_codecs_accept_a_decoding_client(flavour: Flavour, name: str) -> None:
+    flavour.construct(SortedSet, name, serializer=JsonCodec(), decode_responses=True)
+    flavour.construct(SortedSet, name, serializer=MsgspecCodec(Task), decode_responses=True)
 
 
 def test_a_non_client_is_refused(name: str) -> None:
     with pytest.raises(TypeError, match="client"):
         SortedSet(object(), name)  # type: ignore[call-overload]
+
+
+def test_a_client_of_the_other_flavour_is_refused_before_any_write(
+    server: Server, r: redis.Redis, name: str
+) -> None:
+    async_client = server.async_client()
+    with pytest.raises(TypeError, match="asyncio client"):
+        AsyncSortedSet(r, name)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="blocking client"):
+        SortedSet(async_client, name)  # type: ignore[call-overload]
+    assert keys_of(r, name) == []

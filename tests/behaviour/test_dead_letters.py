@@ -8,6 +8,7 @@ import msgspec
 import pytest
 import redis
 
+from conftest import Flavour
 from typedset import DecodeError, MsgspecCodec, ScheduledSet, SortedSet
 
 
@@ -16,8 +17,8 @@ class Task(msgspec.Struct):
 
 
 @pytest.fixture
-def tasks(r: redis.Redis, name: str) -> SortedSet[Task]:
-    s = SortedSet(r, name, serializer=MsgspecCodec(Task))
+def tasks(flavour: Flavour, r: redis.Redis, name: str) -> SortedSet[Task]:
+    s = flavour(SortedSet(r, name, serializer=MsgspecCodec(Task)))
     s.update_scored([(Task(1), 1.0), (Task(3), 3.0)])
     r.zadd(name, {b"not json": 2.0, b'{"id": "wrong type"}': 2.5})
     return s
@@ -75,8 +76,8 @@ def test_clear_keeps_dead_letters_until_cleared(tasks: SortedSet[Task]) -> None:
     assert tasks.dead_letters() == []
 
 
-def test_scheduled_set_dead_letters_too(r: redis.Redis, name: str) -> None:
-    s = ScheduledSet(r, name, serializer=MsgspecCodec(Task))
+def test_scheduled_set_dead_letters_too(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(ScheduledSet(r, name, serializer=MsgspecCodec(Task)))
     r.zadd(name, {b"garbage": 1.0})
     with pytest.raises(DecodeError):
         s.pop(timeout=1)

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio
 
+from conftest import Flavour
 from typedset import ScheduledSet, SortedSet, TimeSortedSet
 
 
@@ -30,11 +32,35 @@ class CountingTcp(Counting, redis.Connection):
     pass
 
 
+class AsyncCounting:
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        Counting.sends += 1
+        await super().send_packed_command(command, check_health)  # type: ignore[misc]
+
+
+class AsyncCountingUnix(AsyncCounting, redis.asyncio.UnixDomainSocketConnection):
+    pass
+
+
+class AsyncCountingTcp(AsyncCounting, redis.asyncio.Connection):
+    pass
+
+
 @pytest.fixture
-def counted(r: redis.Redis) -> Iterator[redis.Redis]:
+def counted(flavour: Flavour, r: redis.Redis) -> Iterator[redis.Redis]:
+    """A counting blocking client; the flavour's asyncio twins count too."""
     kwargs = r.connection_pool.connection_kwargs
-    cls = CountingUnix if "path" in kwargs else CountingTcp
-    client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=cls, **kwargs))
+    unix = "path" in kwargs
+    client = redis.Redis(
+        connection_pool=redis.ConnectionPool(
+            connection_class=CountingUnix if unix else CountingTcp, **kwargs
+        )
+    )
+    flavour.clients[False] = redis.asyncio.Redis(
+        connection_pool=redis.asyncio.ConnectionPool(
+            connection_class=AsyncCountingUnix if unix else AsyncCountingTcp, **kwargs
+        )
+    )
     yield client
     client.close()
 
@@ -48,9 +74,9 @@ def trips(action: Callable[[], object]) -> int:
 
 @pytest.mark.parametrize("kind", [SortedSet, TimeSortedSet, ScheduledSet])
 def test_single_item_operations_take_one_round_trip(
-    counted: redis.Redis, name: str, kind: type[SortedSet[str]]
+    flavour: Flavour, counted: redis.Redis, name: str, kind: type[SortedSet[str]]
 ) -> None:
-    s = kind(counted, name)
+    s = flavour(kind(counted, name))
     s.update_scored([(f"i{i}", 0.0) for i in range(100)])
     assert trips(lambda: s.add("x")) == 1
     assert trips(lambda: s.add("y", 5)) == 1
@@ -66,9 +92,9 @@ def test_single_item_operations_take_one_round_trip(
 
 
 def test_scheduled_pop_and_take_are_one_round_trip_with_future_items(
-    counted: redis.Redis, name: str
+    flavour: Flavour, counted: redis.Redis, name: str
 ) -> None:
-    s = ScheduledSet(counted, name)
+    s = flavour(ScheduledSet(counted, name))
     s.update_scored([(f"f{i}", time.time() + 3600) for i in range(10)])
     s.update_scored([(f"d{i}", 0.0) for i in range(100)])
     assert trips(lambda: s.pop()) == 1
@@ -78,9 +104,9 @@ def test_scheduled_pop_and_take_are_one_round_trip_with_future_items(
 
 @pytest.mark.parametrize("kind", [SortedSet, TimeSortedSet])
 def test_update_of_10000_items_takes_at_most_10_round_trips(
-    counted: redis.Redis, name: str, kind: type[SortedSet[str]]
+    flavour: Flavour, counted: redis.Redis, name: str, kind: type[SortedSet[str]]
 ) -> None:
-    s = kind(counted, name)
+    s = flavour(kind(counted, name))
     s.add("warm")  # load scripts
     before = Counting.sends
     s.update(f"item{i}" for i in range(10_000))
@@ -88,8 +114,10 @@ def test_update_of_10000_items_takes_at_most_10_round_trips(
     assert len(s) == 10_001
 
 
-def test_iteration_takes_one_round_trip_per_page(counted: redis.Redis, name: str) -> None:
-    s = SortedSet(counted, name)
+def test_iteration_takes_one_round_trip_per_page(
+    flavour: Flavour, counted: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(counted, name))
     s.update(f"{i:05}" for i in range(1200))
     # Not list(s): list() asks len() first, which is a round trip of its own.
     assert trips(lambda: sum(1 for _ in s)) == 3  # pages of 500

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 import redis
 
+from conftest import Flavour
 from typedset import (
     BytesCodec,
     JsonCodec,
@@ -32,8 +33,8 @@ class Point(NamedTuple):
     y: int
 
 
-def test_items_come_out_lowest_score_first(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_items_come_out_lowest_score_first(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     s.add("b", 2)
     s.add("a", 1)
     s.add("c", 3)
@@ -44,15 +45,17 @@ def test_items_come_out_lowest_score_first(r: redis.Redis, name: str) -> None:
     assert [s.pop(), s.pop(), s.pop()] == ["a", "b", "c"]
 
 
-def test_default_score_is_zero_and_ties_order_by_bytes(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_default_score_is_zero_and_ties_order_by_bytes(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name))
     s.update(["b", "a", "c"])
     assert s.score("a") == 0.0
     assert list(s) == ["a", "b", "c"]
 
 
-def test_explicit_zero_score_wins_over_scorer(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name, scorer=len)
+def test_explicit_zero_score_wins_over_scorer(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name, scorer=len))
     s.add("abc")
     s.add("x", 0)
     assert s.score("abc") == 3.0
@@ -64,32 +67,32 @@ def test_explicit_zero_score_wins_over_scorer(r: redis.Redis, name: str) -> None
     [("replace", 5.0), ("keep", 3.0), ("min", 3.0), ("max", 5.0)],
 )
 def test_on_duplicate_decides_the_score_of_a_readded_item(
-    r: redis.Redis, name: str, policy: str, expected: float
+    flavour: Flavour, r: redis.Redis, name: str, policy: str, expected: float
 ) -> None:
-    s = SortedSet(r, name, on_duplicate=policy)  # type: ignore[call-overload]
+    s = flavour(SortedSet(r, name, on_duplicate=policy))  # type: ignore[call-overload]
     s.add("job", 3)
     s.add("job", 5)
     assert s.score("job") == expected
     assert len(s) == 1
 
 
-def test_min_policy_lowers_a_score(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name, on_duplicate="min")
+def test_min_policy_lowers_a_score(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name, on_duplicate="min"))
     s.add("job", 3)
     s.add("job", 1)
     assert s.score("job") == 1.0
 
 
-def test_keep_policy_applies_to_update_too(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name, on_duplicate="keep")
+def test_keep_policy_applies_to_update_too(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name, on_duplicate="keep"))
     s.update_scored([("a", 1.0)])
     s.update_scored([("a", 9.0), ("b", 2.0)])
     assert s.score("a") == 1.0
     assert s.score("b") == 2.0
 
 
-def test_pop_on_empty_raises_key_error(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_pop_on_empty_raises_key_error(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     with pytest.raises(KeyError):
         s.pop()
     with pytest.raises(KeyError):
@@ -97,8 +100,8 @@ def test_pop_on_empty_raises_key_error(r: redis.Redis, name: str) -> None:
     assert s.peek_score() is None
 
 
-def test_take_returns_up_to_n_in_order(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_take_returns_up_to_n_in_order(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     s.update_scored([(str(i), float(i)) for i in range(10)])
     assert s.take(3) == ["0", "1", "2"]
     assert s.take(0) == []
@@ -107,8 +110,10 @@ def test_take_returns_up_to_n_in_order(r: redis.Redis, name: str) -> None:
     assert s.take(1) == []
 
 
-def test_blocking_pop_waits_for_an_item(r: redis.Redis, name: str, server: object) -> None:
-    s = SortedSet(r, name)
+def test_blocking_pop_waits_for_an_item(
+    flavour: Flavour, r: redis.Redis, name: str, server: object
+) -> None:
+    s = flavour(SortedSet(r, name))
     other = redis.Redis(connection_pool=r.connection_pool)
 
     def produce() -> None:
@@ -123,23 +128,25 @@ def test_blocking_pop_waits_for_an_item(r: redis.Redis, name: str, server: objec
     thread.join()
 
 
-def test_blocking_pop_times_out_with_key_error(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_blocking_pop_times_out_with_key_error(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     started = time.monotonic()
     with pytest.raises(KeyError):
         s.pop(timeout=0.2)
     assert time.monotonic() - started >= 0.15
 
 
-def test_blocking_take_waits_for_the_first_then_takes_more(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_blocking_take_waits_for_the_first_then_takes_more(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name))
     assert s.take(5, timeout=0.1) == []
     s.update_scored([("a", 1), ("b", 2), ("c", 3)])
     assert s.take(2, timeout=1) == ["a", "b"]
 
 
-def test_score_contains_len_and_remove(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_score_contains_len_and_remove(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     s.add("a", 1.5)
     assert "a" in s
     assert "b" not in s
@@ -155,9 +162,9 @@ def test_score_contains_len_and_remove(r: redis.Redis, name: str) -> None:
 
 
 def test_increment_changes_a_present_item_and_refuses_an_absent_one(
-    r: redis.Redis, name: str
+    flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
-    s = SortedSet(r, name)
+    s = flavour(SortedSet(r, name))
     s.add("a", 1)
     assert s.increment("a", 2.5) == 3.5
     assert s.increment("a", -0.5) == 3.0
@@ -166,26 +173,28 @@ def test_increment_changes_a_present_item_and_refuses_an_absent_one(
     assert "missing" not in s
 
 
-def test_clear_empties_the_set(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_clear_empties_the_set(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     s.update(["a", "b"])
     s.clear()
     assert len(s) == 0
     assert list(s) == []
 
 
-def test_iteration_is_in_score_order_across_pages(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_iteration_is_in_score_order_across_pages(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name))
     s.update_scored([(f"{i:05}", float(i % 7)) for i in range(1234)])
     expected = sorted((f"{i:05}" for i in range(1234)), key=lambda m: (int(m) % 7, m))
     assert list(s) == expected
 
 
 def test_iteration_yields_each_stable_item_once_while_others_pop_and_add(
-    r: redis.Redis, name: str
+    flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
     # All at score 0: pages are positioned by member bytes, not rank.
-    s = SortedSet(r, name)
+    s = flavour(SortedSet(r, name))
     stable = [f"s{i:04}" for i in range(1500)]
     churn = [f"c{i:04}" for i in range(1500)]
     s.update(stable + churn)
@@ -202,9 +211,9 @@ def test_iteration_yields_each_stable_item_once_while_others_pop_and_add(
 
 
 def test_iteration_with_mixed_scores_survives_removal_of_the_cursor(
-    r: redis.Redis, name: str
+    flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
-    s = SortedSet(r, name)
+    s = flavour(SortedSet(r, name))
     s.update_scored([(f"m{i:04}", float(i // 600)) for i in range(1800)])
     seen = []
     for item in s:
@@ -222,13 +231,32 @@ def test_set_algebra_returns_builtin_sets(r: redis.Redis, name: str) -> None:
     assert s ^ {"a", "x"} == {"b", "c", "x"}
     assert isinstance(s & {"a"}, set)
     assert s <= {"a", "b", "c", "d"}
-    assert s.isdisjoint({"x"})
     same: AbstractSet[str] = {"a", "b", "c"}
     assert s == same
 
 
-def test_in_place_algebra_with_builtin_sets(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
+def test_isdisjoint_checks_every_item_at_once(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
+    s.update(["a", "b"])
+    assert s.isdisjoint({"x", "y"})
+    assert not s.isdisjoint(["x", "b"])
+    assert s.isdisjoint([])
+    assert s.isdisjoint([1, None])  # cannot be encoded, so cannot be members
+
+
+def test_named_in_place_methods_match_the_operators(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name))
+    s.union_update(["a", "b", "c"])
+    s.difference_update(iter(["a"]))
+    s.intersection_update(["b", "c", "q"])
+    s.symmetric_difference_update(["c", "e"])
+    assert list(s) == ["b", "e"]
+
+
+def test_in_place_algebra_with_builtin_sets(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(SortedSet(r, name))
     s.update_scored([("a", 1), ("b", 2), ("c", 3)])
     s |= {"d"}
     assert s.score("d") == 0.0
@@ -241,9 +269,11 @@ def test_in_place_algebra_with_builtin_sets(r: redis.Redis, name: str) -> None:
     assert set(s) == {"b", "e"}
 
 
-def test_in_place_algebra_between_sets_runs_on_the_server(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name)
-    t = SortedSet(r, name + ":other")
+def test_in_place_algebra_between_sets_runs_on_the_server(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name))
+    t = flavour(SortedSet(r, name + ":other"))
     try:
         s.update_scored([("a", 1), ("b", 2)])
         t.update_scored([("b", 20), ("c", 30)])
@@ -264,14 +294,18 @@ def test_repr_does_no_io(name: str) -> None:
     assert repr(s) == f"SortedSet({name!r}, serializer=MsgspecCodec(Task, format='json'))"
 
 
-def test_the_pending_zset_lives_at_exactly_name(r: redis.Redis, name: str) -> None:
-    SortedSet(r, name).add("a", 7)
+def test_the_pending_zset_lives_at_exactly_name(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    flavour(SortedSet(r, name)).add("a", 7)
     assert r.zscore(name, "a") == 7.0
 
 
-def test_redset_style_producer_and_typedset_consumer_share_a_set(r: redis.Redis, name: str) -> None:
+def test_redset_style_producer_and_typedset_consumer_share_a_set(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
     r.zadd(name, {"from-redset": 1.0})
-    assert SortedSet(r, name).pop() == "from-redset"
+    assert flavour(SortedSet(r, name)).pop() == "from-redset"
 
 
 @pytest.mark.parametrize(
@@ -285,9 +319,9 @@ def test_redset_style_producer_and_typedset_consumer_share_a_set(r: redis.Redis,
     ],
 )
 def test_every_codec_round_trips_and_deduplicates(
-    r: redis.Redis, name: str, codec: object, item: object
+    flavour: Flavour, r: redis.Redis, name: str, codec: object, item: object
 ) -> None:
-    s = SortedSet(r, name, serializer=codec)  # type: ignore[call-overload]
+    s = flavour(SortedSet(r, name, serializer=codec))  # type: ignore[call-overload]
     s.add(item)
     s.add(item)
     assert len(s) == 1
@@ -295,16 +329,18 @@ def test_every_codec_round_trips_and_deduplicates(
     assert s.pop() == item
 
 
-def test_json_module_works_as_a_serializer(r: redis.Redis, name: str) -> None:
+def test_json_module_works_as_a_serializer(flavour: Flavour, r: redis.Redis, name: str) -> None:
     import json
 
-    s = SortedSet(r, name, serializer=json)
+    s = flavour(SortedSet(r, name, serializer=json))
     s.add({"a": 1})
     assert s.pop() == {"a": 1}
 
 
-def test_equal_json_values_deduplicate_whatever_their_key_order(r: redis.Redis, name: str) -> None:
-    s = SortedSet(r, name, serializer=JsonCodec())
+def test_equal_json_values_deduplicate_whatever_their_key_order(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name, serializer=JsonCodec()))
     s.add({"a": 1, "b": 2})
     s.add({"b": 2, "a": 1})
     assert len(s) == 1
@@ -313,17 +349,21 @@ def test_equal_json_values_deduplicate_whatever_their_key_order(r: redis.Redis, 
     assert len(s) == 3  # 1 and 1.0 encode differently: different members
 
 
-def test_text_codec_works_with_a_decoding_client(server: object, name: str) -> None:
+def test_text_codec_works_with_a_decoding_client(
+    flavour: Flavour, server: object, name: str
+) -> None:
     client = redis.Redis.from_url(server.url, decode_responses=True)  # type: ignore[attr-defined]
-    s = SortedSet(client, name)
+    s = flavour(SortedSet(client, name))
     s.add("héllo", 1)
     assert list(s) == ["héllo"]
     assert s.pop() == "héllo"
     client.close()
 
 
-def test_time_sorted_set_is_first_in_first_out_on_server_time(r: redis.Redis, name: str) -> None:
-    s = TimeSortedSet(r, name)
+def test_time_sorted_set_is_first_in_first_out_on_server_time(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(TimeSortedSet(r, name))
     s.add("first")
     time.sleep(0.002)
     s.add("second")
@@ -334,8 +374,8 @@ def test_time_sorted_set_is_first_in_first_out_on_server_time(r: redis.Redis, na
     assert s.take(2) == ["first", "second"]
 
 
-def test_time_sorted_set_keeps_microseconds(r: redis.Redis, name: str) -> None:
-    s = TimeSortedSet(r, name)
+def test_time_sorted_set_keeps_microseconds(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = flavour(TimeSortedSet(r, name))
     s.update([f"x{i}" for i in range(3)])
     for i in range(50):
         s.add(f"y{i}")
@@ -343,8 +383,10 @@ def test_time_sorted_set_keeps_microseconds(r: redis.Redis, name: str) -> None:
     assert len(set(scores)) > 40  # ~14-digit Lua formatting would collapse them
 
 
-def test_scheduled_set_hides_future_items_from_reads(r: redis.Redis, name: str) -> None:
-    s = ScheduledSet(r, name)
+def test_scheduled_set_hides_future_items_from_reads(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(ScheduledSet(r, name))
     now = time.time()
     s.add("due", now - 60)
     s.add("later", now + 3600)
@@ -362,8 +404,10 @@ def test_scheduled_set_hides_future_items_from_reads(r: redis.Redis, name: str) 
     assert list(s) == ["later"]
 
 
-def test_scheduled_set_blocking_pop_waits_until_due(r: redis.Redis, name: str) -> None:
-    s = ScheduledSet(r, name)
+def test_scheduled_set_blocking_pop_waits_until_due(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(ScheduledSet(r, name))
     server_now = float(".".join(str(part) for part in r.time()))
     s.add("soon", server_now + 0.4)
     started = time.monotonic()
@@ -372,7 +416,9 @@ def test_scheduled_set_blocking_pop_waits_until_due(r: redis.Redis, name: str) -
     assert 0.2 < waited < 3
 
 
-def test_scheduled_set_blocking_take_times_out_empty(r: redis.Redis, name: str) -> None:
-    s = ScheduledSet(r, name)
+def test_scheduled_set_blocking_take_times_out_empty(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(ScheduledSet(r, name))
     s.add("far", time.time() + 3600)
     assert s.take(3, timeout=0.2) == []

@@ -1,0 +1,84 @@
+"""Each blocking class and its asyncio twin offer the same methods: drift fails here.
+
+Compared: public method names, parameters (name, kind, default, annotation)
+and return annotations. The dunder protocols that cannot be awaited pair with
+methods: ``__contains__`` with ``contains``, ``__len__`` with ``size``,
+``__iter__`` with ``__aiter__``, the in-place operators with the named
+``*_update`` methods. The binary operators and comparisons (``|``, ``<=``,
+...) return or compare whole builtin sets and stay blocking-only.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from typedset import ScheduledSet, SortedSet, TimeSortedSet
+from typedset.aio import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
+
+PAIRS = [
+    (SortedSet, AsyncSortedSet),
+    (TimeSortedSet, AsyncTimeSortedSet),
+    (ScheduledSet, AsyncScheduledSet),
+]
+#: Blocking dunder → the async twin's method, and what the blocking return annotation becomes.
+PROTOCOLS = {
+    "__contains__": ("contains", "bool"),
+    "__len__": ("size", "int"),
+    "__iter__": ("__aiter__", "AsyncIterator[T]"),
+    "__ior__": ("union_update", "None"),
+    "__iand__": ("intersection_update", "None"),
+    "__isub__": ("difference_update", "None"),
+    "__ixor__": ("symmetric_difference_update", "None"),
+}
+
+
+def public_methods(cls: type[Any]) -> dict[str, Callable[..., Any]]:
+    return {
+        attr: getattr(cls, attr)
+        for attr in dir(cls)
+        if not attr.startswith("_") and callable(getattr(cls, attr))
+    }
+
+
+def shape(method: Callable[..., Any]) -> tuple[object, ...]:
+    signature = inspect.signature(method)
+    return tuple(
+        (p.name, p.kind, p.default, p.annotation) for p in signature.parameters.values()
+    ), signature.return_annotation
+
+
+@pytest.mark.parametrize(("sync", "twin"), PAIRS, ids=[pair[1].__name__ for pair in PAIRS])
+def test_twins_have_the_same_public_methods(sync: type[Any], twin: type[Any]) -> None:
+    assert sorted(public_methods(sync)) == sorted(public_methods(twin))
+    assert twin.name is sync.name  # properties are shared, not copied
+
+
+@pytest.mark.parametrize(("sync", "twin"), PAIRS, ids=[pair[1].__name__ for pair in PAIRS])
+def test_twins_have_the_same_signatures_and_docs(sync: type[Any], twin: type[Any]) -> None:
+    for attr, method in public_methods(sync).items():
+        assert shape(getattr(twin, attr)) == shape(method), attr
+        assert inspect.iscoroutinefunction(getattr(twin, attr)), attr
+        assert method.__doc__, attr
+        assert getattr(twin, attr).__doc__ == method.__doc__, attr
+
+
+@pytest.mark.parametrize(("sync", "twin"), PAIRS, ids=[pair[1].__name__ for pair in PAIRS])
+def test_unawaitable_protocols_have_async_methods(sync: type[Any], twin: type[Any]) -> None:
+    for dunder, (method, returns) in PROTOCOLS.items():
+        ours = inspect.signature(getattr(sync, dunder))
+        theirs = inspect.signature(getattr(twin, method))
+        assert len(ours.parameters) == len(theirs.parameters), dunder
+        assert theirs.return_annotation == returns, dunder
+        assert not hasattr(twin, dunder), f"{twin.__name__} should not offer {dunder}"
+    assert inspect.isasyncgenfunction(twin.__aiter__)
+
+
+def test_constructors_take_the_same_arguments() -> None:
+    for sync, twin in PAIRS:
+        assert vars(sync).get("__init__") is None, "one constructor, shared through _SetBase"
+        assert vars(twin).get("__init__") is None
+        assert inspect.signature(sync) == inspect.signature(twin)
