@@ -9,8 +9,10 @@ from conftest import Server
 from typedset.testing.machine import Kind, sorted_set_machine
 
 
+@pytest.mark.parametrize("twin", ["sync", "async"])
 @pytest.mark.parametrize("kind", ["sorted", "time", "scheduled"])
-def test_real_collection_agrees_with_its_model(server: Server, kind: Kind) -> None:
-    machine = sorted_set_machine(kind, server.client)
+def test_real_collection_agrees_with_its_model(server: Server, kind: Kind, twin: str) -> None:
+    async_client_factory = server.async_client if twin == "async" else None
+    machine = sorted_set_machine(kind, server.client, async_client_factory=async_client_factory)
     machine.TestCase.settings = settings(settings(), stateful_step_count=30)
     machine.TestCase().runTest()

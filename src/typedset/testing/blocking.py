@@ -80,4 +80,3 @@ class BlockingView:
 
     def __ixor__(self, other: object) -> BlockingView:
         return self._in_place("symmetric_difference_update", other)
-

@@ -7,6 +7,9 @@ server to check it::
     from typedset.testing.machine import sorted_set_machine
     TestMyServer = sorted_set_machine("scheduled", lambda: redis.Redis(...)).TestCase
 
+Pass ``async_client_factory`` (say ``lambda: redis.asyncio.Redis(...)``) to
+drive the asyncio twin instead, through the same rules, on one event loop.
+
 Scores the library picks from the server's clock cannot equal the model's
 clock to the microsecond, so for the time-scored kinds scores are compared
 within a tolerance, and explicit scores and increments are drawn far (10^3 s
@@ -15,25 +18,36 @@ and more) from "now" so that the order never depends on that difference.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from ..protocols import SyncClient
-from ..sorted_set import ScheduledSet, SortedSet, TimeSortedSet
+from ..protocols import AsyncClient, SyncClient
+from ..sorted_set import (
+    AsyncScheduledSet,
+    AsyncSortedSet,
+    AsyncTimeSortedSet,
+    ScheduledSet,
+    SortedSet,
+    TimeSortedSet,
+)
+from .blocking import BlockingView
 from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 
 __all__ = ["Kind", "sorted_set_machine"]
 
 Kind = Literal["sorted", "time", "scheduled"]
 
-_KINDS: dict[str, tuple[type[SortedSet[Any]], type[MemorySortedSet[Any]]]] = {
-    "sorted": (SortedSet, MemorySortedSet),
-    "time": (TimeSortedSet, MemoryTimeSortedSet),
-    "scheduled": (ScheduledSet, MemoryScheduledSet),
+_KINDS: dict[
+    str, tuple[type[SortedSet[Any]], type[AsyncSortedSet[Any]], type[MemorySortedSet[Any]]]
+] = {
+    "sorted": (SortedSet, AsyncSortedSet, MemorySortedSet),
+    "time": (TimeSortedSet, AsyncTimeSortedSet, MemoryTimeSortedSet),
+    "scheduled": (ScheduledSet, AsyncScheduledSet, MemoryScheduledSet),
 }
 
 items = st.sampled_from(["a", "b", "c", "d", "e", "f", "é", "a b", ""]) | st.text(max_size=3)
@@ -50,11 +64,30 @@ def _server_time(client: SyncClient) -> Callable[[], float]:
     return clock
 
 
+def _close(client: object) -> None:
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()
+
+
+async def _aclose(client: object) -> None:
+    close = getattr(client, "aclose", None)
+    if callable(close):
+        await close()
+
+
 def sorted_set_machine(
-    kind: Kind, client_factory: Callable[[], SyncClient]
+    kind: Kind,
+    client_factory: Callable[[], SyncClient],
+    *,
+    async_client_factory: Callable[[], AsyncClient] | None = None,
 ) -> type[RuleBasedStateMachine]:
-    """A state machine class comparing one sorted-set kind with its model."""
-    real_cls, model_cls = _KINDS[kind]
+    """A state machine class comparing one sorted-set kind with its model.
+
+    With ``async_client_factory`` the collection under test is the asyncio
+    twin; ``client_factory`` still reads the server's clock.
+    """
+    real_cls, async_cls, model_cls = _KINDS[kind]
     timed = kind != "sorted"
     if timed:
         # far from "now" in both directions: past items are due, future ones are not
@@ -74,16 +107,23 @@ def sorted_set_machine(
         @initialize(policy=policies)
         def create(self, policy: Any) -> None:
             name = f"machine:{uuid.uuid4().hex[:12]}"
-            self.real = real_cls(self.client, name, on_duplicate=policy)
+            if async_client_factory is None:
+                self.real = real_cls(self.client, name, on_duplicate=policy)
+            else:
+                self.loop = asyncio.new_event_loop()
+                self.async_client = async_client_factory()
+                twin = async_cls(self.async_client, name, on_duplicate=policy)
+                self.real = cast("SortedSet[Any]", BlockingView(twin, self.loop))
             self.model = model_cls(name, on_duplicate=policy, clock=self.clock)
 
         def teardown(self) -> None:
             if hasattr(self, "real"):
                 self.real.clear()
                 self.real.clear_dead_letters()
-            close = getattr(self.client, "close", None)
-            if callable(close):
-                close()
+            if hasattr(self, "loop"):
+                self.loop.run_until_complete(_aclose(self.async_client))
+                self.loop.close()
+            _close(self.client)
 
         def same_score(self, a: float | None, b: float | None) -> bool:
             if a is None or b is None:
@@ -165,6 +205,22 @@ def sorted_set_machine(
         @rule(item=items)
         def contains(self, item: str) -> None:
             assert (item in self.model) == (item in self.real)
+
+        @rule(
+            method=st.sampled_from(
+                [
+                    "union_update",
+                    "intersection_update",
+                    "difference_update",
+                    "symmetric_difference_update",
+                ]
+            ),
+            batch=st.lists(items, max_size=6),
+        )
+        def combine(self, method: str, batch: list[str]) -> None:
+            assert self.model.isdisjoint(batch) == self.real.isdisjoint(batch)
+            getattr(self.model, method)(batch)
+            getattr(self.real, method)(batch)
 
         @precondition(lambda self: kind == "scheduled")
         @rule()

@@ -13,6 +13,7 @@ the way a Redis ZSET orders them: by score, then by the member's bytes.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableSet
@@ -216,6 +217,36 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def __contains__(self, item: object) -> bool:
         return self.contains(cast("T", item))
+
+    def _members_of(self, other: Iterable[object]) -> set[bytes]:
+        """Encoded forms of ``other``; what cannot be encoded cannot be a member."""
+        found = set()
+        for item in other:
+            with contextlib.suppress(EncodeError):
+                found.add(self._encode(item))
+        return found
+
+    def isdisjoint(self, other: Iterable[object]) -> bool:
+        return not self._members_of(other) & self._scores.keys()
+
+    def union_update(self, other: Iterable[T]) -> None:
+        self.update(other)
+
+    def intersection_update(self, other: Iterable[object]) -> None:
+        keep = self._members_of(other)
+        for member in [m for m in self._scores if m not in keep]:
+            self._delete(member)
+
+    def difference_update(self, other: Iterable[object]) -> None:
+        for member in self._members_of(other):
+            self._delete(member)
+
+    def symmetric_difference_update(self, other: Iterable[T]) -> None:
+        items = list(other)
+        present = [item for item in items if self._encode(item) in self._scores]
+        absent = [item for item in items if self._encode(item) not in self._scores]
+        self.difference_update(present)
+        self.update(absent)
 
     def __len__(self) -> int:
         return len(self._scores)
