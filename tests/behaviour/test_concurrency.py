@@ -1,7 +1,8 @@
-"""Many processes consuming one set: every item is delivered exactly once."""
+"""Many processes and tasks consuming one set: every item is delivered exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import time
 from collections import Counter
@@ -9,12 +10,16 @@ from threading import Barrier
 
 import pytest
 import redis
+import redis.asyncio
 
 from conftest import Server
 from typedset import ScheduledSet, SortedSet
+from typedset.aio import AsyncScheduledSet, AsyncSortedSet
 
 ITEMS = 20_000
 PROCESSES = 8
+TASKS = 200
+IDLE = 1.0  # a consumer stops after this many seconds without an item
 
 
 def consume(url: str, name: str, kind: str, use_pop: bool, start: Barrier) -> list[str]:
@@ -24,7 +29,7 @@ def consume(url: str, name: str, kind: str, use_pop: bool, start: Barrier) -> li
     start.wait(timeout=120)  # all processes compete from the same moment
     received: list[str] = []
     idle_since = time.monotonic()
-    while time.monotonic() - idle_since < 1.0:
+    while time.monotonic() - idle_since < IDLE:
         if use_pop:
             try:
                 received.append(s.pop())
@@ -42,12 +47,43 @@ def consume(url: str, name: str, kind: str, use_pop: bool, start: Barrier) -> li
     return received
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", ["sorted", "scheduled"])
-def test_concurrent_consumers_receive_every_item_exactly_once(
-    server: Server, r: redis.Redis, name: str, kind: str
-) -> None:
-    s = ScheduledSet(r, name) if kind == "scheduled" else SortedSet(r, name)
+async def consume_async(s: AsyncSortedSet[str], use_pop: bool) -> list[str]:
+    """One task's share: the same loop as ``consume``, awaiting instead of blocking."""
+    received: list[str] = []
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < IDLE:
+        if use_pop:
+            try:
+                received.append(await s.pop())
+            except KeyError:
+                await asyncio.sleep(0.001)
+                continue
+        else:
+            batch = await s.take(50)
+            if not batch:
+                await asyncio.sleep(0.001)
+                continue
+            received += batch
+        idle_since = time.monotonic()
+    return received
+
+
+async def consume_in_tasks(url: str, name: str, kind: str, start: Barrier) -> list[list[str]]:
+    """``TASKS`` consumers sharing one asyncio client, as in an application.
+
+    redis-py's pool opens at most 100 connections unless told otherwise.
+    """
+    client = redis.asyncio.Redis.from_url(url, max_connections=TASKS)
+    s = AsyncScheduledSet(client, name) if kind == "scheduled" else AsyncSortedSet(client, name)
+    await asyncio.gather(*(s.size() for _ in range(TASKS)))  # open the connections first
+    await asyncio.to_thread(start.wait, 120)
+    try:
+        return await asyncio.gather(*(consume_async(s, task % 2 == 0) for task in range(TASKS)))
+    finally:
+        await client.aclose()
+
+
+def fill(s: SortedSet[str], kind: str) -> list[str]:
     expected = [f"item-{i}" for i in range(ITEMS)]
     if kind == "scheduled":
         # half due now, half due within the next second: consumers must wait for them
@@ -55,14 +91,49 @@ def test_concurrent_consumers_receive_every_item_exactly_once(
         s.update_scored([(item, now + (i % 2) * 0.5) for i, item in enumerate(expected)])
     else:
         s.update(expected)
+    return expected
+
+
+def assert_exactly_once(results: list[list[str]], expected: list[str]) -> None:
+    delivered = Counter(item for received in results for item in received)
+    assert sum(delivered.values()) == ITEMS, "duplicates or losses"
+    assert set(delivered) == set(expected)
+    assert max(delivered.values()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sorted", "scheduled"])
+def test_concurrent_consumers_receive_every_item_exactly_once(
+    server: Server, r: redis.Redis, name: str, kind: str
+) -> None:
+    s = ScheduledSet(r, name) if kind == "scheduled" else SortedSet(r, name)
+    expected = fill(s, kind)
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(PROCESSES) as pool:
         start = manager.Barrier(PROCESSES)
         args = [(server.url, name, kind, worker % 2 == 0, start) for worker in range(PROCESSES)]
         results = pool.starmap(consume, args)
-    delivered = Counter(item for received in results for item in received)
-    assert sum(delivered.values()) == ITEMS, "duplicates or losses"
-    assert set(delivered) == set(expected)
-    assert max(delivered.values()) == 1
+    assert_exactly_once(results, expected)
     assert all(received for received in results), "every process took part"
+    assert len(s) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sorted", "scheduled"])
+def test_tasks_in_one_event_loop_and_processes_receive_every_item_exactly_once(
+    server: Server, r: redis.Redis, name: str, kind: str
+) -> None:
+    s = ScheduledSet(r, name) if kind == "scheduled" else SortedSet(r, name)
+    expected = fill(s, kind)
+    processes = 4
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(processes) as pool:
+        start = manager.Barrier(processes + 1)  # the processes and this event loop
+        args = [(server.url, name, kind, True, start) for worker in range(processes)]
+        pending = pool.starmap_async(consume, args)
+        in_tasks = asyncio.run(consume_in_tasks(server.url, name, kind, start))
+        in_processes = pending.get(timeout=300)
+    assert_exactly_once(in_tasks + in_processes, expected)
+    assert sum(map(len, in_tasks)) > 0, "the event loop took part"
+    assert sum(map(len, in_processes)) > 0, "the processes took part"
     assert len(s) == 0

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 import redis
+import redis.asyncio
 from typing_extensions import assert_type
 
 from typedset import (
@@ -24,6 +25,7 @@ from typedset import (
     StrCodec,
     TimeSortedSet,
 )
+from typedset.aio import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
 from typedset.codecs import JsonValue
 from typedset.testing import MemoryScheduledSet, MemorySortedSet
 
@@ -76,3 +78,35 @@ def method_results(r: redis.Redis) -> None:
 def scorer_is_typed_by_the_item(r: redis.Redis) -> None:
     SortedSet(r, "x", scorer=len)
     SortedSet(r, "x", serializer=MsgspecCodec(Task), scorer=lambda task: float(task.id))
+
+
+def async_inferred_element_types(ar: redis.asyncio.Redis) -> None:
+    assert_type(AsyncSortedSet(ar, "x"), AsyncSortedSet[str])
+    assert_type(AsyncTimeSortedSet(ar, "x"), AsyncTimeSortedSet[str])
+    assert_type(AsyncScheduledSet(ar, "x", scorer=len), AsyncScheduledSet[str])
+    assert_type(AsyncSortedSet(ar, "x", serializer=BytesCodec()), AsyncSortedSet[bytes])
+    assert_type(AsyncSortedSet(ar, "x", serializer=MsgspecCodec(Task)), AsyncSortedSet[Task])
+    assert_type(
+        AsyncScheduledSet(ar, "x", serializer=NamedTupleCodec(Point)), AsyncScheduledSet[Point]
+    )
+    assert_type(AsyncSortedSet(ar, "x", serializer=json), AsyncSortedSet[Any])
+
+
+async def async_method_results(ar: redis.asyncio.Redis) -> None:
+    tasks = AsyncScheduledSet(ar, "x", serializer=MsgspecCodec(Task))
+    assert_type(await tasks.pop(), Task)
+    assert_type(await tasks.pop(timeout=1.5), Task)
+    assert_type(await tasks.take(3, timeout=2), list[Task])
+    assert_type(await tasks.peek(), Task)
+    assert_type(await tasks.peek_score(), float | None)
+    assert_type(await tasks.score(Task(1)), float | None)
+    assert_type(await tasks.increment(Task(1), 2), float)
+    assert_type(await tasks.add(Task(1)), None)
+    assert_type(await tasks.contains(Task(1)), bool)
+    assert_type(await tasks.size(), int)
+    assert_type(await tasks.available(), int)
+    assert_type([task async for task in tasks], list[Task])
+    assert_type(await tasks.dead_letters(), list[DeadLetter])
+    assert_type(await tasks.isdisjoint([Task(2)]), bool)
+    assert_type(await tasks.union_update([Task(2)]), None)
+    assert_type(tasks.name, str)

@@ -1,0 +1,118 @@
+"""What only the asyncio twins have to show: real coroutines that never block the loop.
+
+Everything they share with the blocking classes is checked by the other
+behaviour tests, which run for both flavours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import msgspec
+import pytest
+import redis.asyncio
+
+from conftest import Server
+from typedset import MsgspecCodec
+from typedset.aio import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
+
+
+class Task(msgspec.Struct, frozen=True):
+    id: int
+
+
+def run_with(server: Server, body: Callable[[redis.asyncio.Redis], Awaitable[None]]) -> None:
+    async def main() -> None:
+        client = server.async_client()
+        try:
+            await body(client)
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+async def ticks_while(waiting: Awaitable[object]) -> tuple[object, int]:
+    """Await ``waiting`` while a ticker runs; return its result and the ticks counted."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        return await waiting, ticks
+    finally:
+        ticking.cancel()
+
+
+@pytest.mark.parametrize("kind", [AsyncSortedSet, AsyncTimeSortedSet, AsyncScheduledSet])
+def test_blocking_pop_leaves_the_event_loop_running(
+    server: Server, name: str, kind: type[AsyncSortedSet[str]]
+) -> None:
+    async def body(client: redis.asyncio.Redis) -> None:
+        s = kind(client, name)
+
+        async def produce() -> None:
+            await asyncio.sleep(0.3)
+            await s.add("late")
+
+        producer = asyncio.create_task(produce())
+        item, ticks = await ticks_while(s.pop(timeout=5))
+        await producer
+        assert item == "late"
+        assert ticks >= 10  # ~30 ticks of 10 ms fit in the 0.3 s wait
+
+    run_with(server, body)
+
+
+def test_blocking_take_times_out_without_blocking_the_loop(server: Server, name: str) -> None:
+    async def body(client: redis.asyncio.Redis) -> None:
+        s = AsyncScheduledSet(client, name)
+        await s.add("far", time.time() + 3600)
+        items, ticks = await ticks_while(s.take(3, timeout=0.3))
+        assert items == []
+        assert ticks >= 10
+
+    run_with(server, body)
+
+
+def test_async_for_yields_typed_items_in_score_order(server: Server, name: str) -> None:
+    async def body(client: redis.asyncio.Redis) -> None:
+        s = AsyncSortedSet(client, name, serializer=MsgspecCodec(Task))
+        await s.update_scored([(Task(i), float(-i)) for i in range(1200)])
+        seen = [task async for task in s]
+        assert seen == [Task(i) for i in reversed(range(1200))]
+        assert await s.size() == 1200
+        assert await s.contains(Task(7))
+        assert not await s.contains(Task(5000))
+
+    run_with(server, body)
+
+
+@pytest.mark.parametrize("kind", [AsyncSortedSet, AsyncScheduledSet])
+def test_cancelled_blocking_pop_takes_nothing(
+    server: Server, name: str, kind: type[AsyncSortedSet[str]]
+) -> None:
+    async def body(client: redis.asyncio.Redis) -> None:
+        s = kind(client, name)
+        waiting = asyncio.create_task(s.pop(timeout=10))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await s.add("after")
+        assert await s.pop() == "after"
+
+    run_with(server, body)
+
+
+def test_repr_does_no_io(name: str) -> None:
+    dead = redis.asyncio.Redis(host="127.0.0.1", port=1)  # nothing listens there
+    s = AsyncScheduledSet(dead, name, serializer=MsgspecCodec(Task))
+    assert repr(s) == f"AsyncScheduledSet({name!r}, serializer=MsgspecCodec(Task, format='json'))"
