@@ -136,7 +136,7 @@ def timed(body: Callable[[redis.Redis, str], None], r: redis.Redis, name: str) -
     return time.perf_counter() - started
 
 
-def run(r: redis.Redis, rounds: int) -> list[tuple[str, float, float, float]]:
+def run(r: redis.Redis, rounds: int) -> Results:
     name = "bench:typedset"
     results = []
     for case in CASES:
@@ -157,7 +157,7 @@ def run(r: redis.Redis, rounds: int) -> list[tuple[str, float, float, float]]:
     return results
 
 
-def report(results: list[tuple[str, float, float, float]]) -> None:
+def report(results: Results) -> None:
     print(f"{'case':<24}{'typedset ops/s':>16}{'redis-py ops/s':>16}{'ratio':>8}")
     for name, ts, raw, ratio in results:
         flag = "" if ratio <= 1.25 else "  over 1.25x"
@@ -165,17 +165,25 @@ def report(results: list[tuple[str, float, float, float]]) -> None:
     print("ratio = typedset time / raw redis-py time (median of rounds; lower is better)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+Results = list[tuple[str, float, float, float]]
+
+
+def main_with(doc: str | None, bench: Callable[[str, int], Results]) -> None:
+    """Parse the command line, run ``bench(url, rounds)`` and print its report."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--url", help="benchmark this server instead of a private one")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     if args.url:
-        report(run(redis.Redis.from_url(args.url), args.rounds))
+        report(bench(args.url, args.rounds))
         return
     with PrivateServer() as server:
         print(f"server: {server.binary} ({server.url})")
-        report(run(server.client(), args.rounds))
+        report(bench(server.url, args.rounds))
+
+
+def main() -> None:
+    main_with(__doc__, lambda url, rounds: run(redis.Redis.from_url(url), rounds))
 
 
 if __name__ == "__main__":

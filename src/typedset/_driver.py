@@ -86,13 +86,6 @@ def drive(client: SyncClient, flow: Flow[R]) -> R:
         return result
 
 
-async def _asend(client: AsyncClient, command: tuple[Arg, ...]) -> object:
-    try:
-        return await client.execute_command(*command)
-    except ResponseError as exc:
-        return exc
-
-
 async def _asend_many(
     client: AsyncClient, commands: tuple[tuple[Arg, ...], ...]
 ) -> Sequence[object]:
@@ -108,7 +101,12 @@ async def adrive(client: AsyncClient, flow: Flow[R]) -> R:
         step = next(flow)
         while True:
             if isinstance(step, Send):
-                step = flow.send(await _asend(client, step.command))
+                # inlined (no helper coroutine): this is the hot path of every call
+                try:
+                    reply = await client.execute_command(*step.command)
+                except ResponseError as exc:
+                    reply = exc
+                step = flow.send(reply)
             elif isinstance(step, SendMany):
                 step = flow.send(await _asend_many(client, step.commands))
             else:

@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import time
 from collections import Counter
+from collections.abc import Callable
 from threading import Barrier
 
 import pytest
@@ -48,24 +49,16 @@ def consume(url: str, name: str, kind: str, use_pop: bool, start: Barrier) -> li
 
 
 async def consume_async(s: AsyncSortedSet[str], use_pop: bool) -> list[str]:
-    """One task's share: the same loop as ``consume``, awaiting instead of blocking."""
+    """One task's share, waiting on the server: blocking pop or take until a wait times out."""
     received: list[str] = []
-    idle_since = time.monotonic()
-    while time.monotonic() - idle_since < IDLE:
-        if use_pop:
-            try:
-                received.append(await s.pop())
-            except KeyError:
-                await asyncio.sleep(0.001)
-                continue
-        else:
-            batch = await s.take(50)
-            if not batch:
-                await asyncio.sleep(0.001)
-                continue
-            received += batch
-        idle_since = time.monotonic()
-    return received
+    while True:
+        try:
+            batch = [await s.pop(timeout=IDLE)] if use_pop else await s.take(50, timeout=IDLE)
+        except KeyError:
+            return received
+        if not batch:
+            return received
+        received += batch
 
 
 async def consume_in_tasks(url: str, name: str, kind: str, start: Barrier) -> list[list[str]]:
@@ -83,7 +76,9 @@ async def consume_in_tasks(url: str, name: str, kind: str, start: Barrier) -> li
         await client.aclose()
 
 
-def fill(s: SortedSet[str], kind: str) -> list[str]:
+def fill(r: redis.Redis, name: str, kind: str) -> tuple[SortedSet[str], list[str]]:
+    """The set under test, holding ``ITEMS`` items, and those items."""
+    s = ScheduledSet(r, name) if kind == "scheduled" else SortedSet(r, name)
     expected = [f"item-{i}" for i in range(ITEMS)]
     if kind == "scheduled":
         # half due now, half due within the next second: consumers must wait for them
@@ -91,7 +86,27 @@ def fill(s: SortedSet[str], kind: str) -> list[str]:
         s.update_scored([(item, now + (i % 2) * 0.5) for i, item in enumerate(expected)])
     else:
         s.update(expected)
-    return expected
+    return s, expected
+
+
+def drain(
+    url: str,
+    name: str,
+    kind: str,
+    processes: int,
+    alongside: Callable[[Barrier], list[list[str]]] | None = None,
+) -> tuple[list[list[str]], list[list[str]]]:
+    """What each process received, and what ``alongside`` (run here) received.
+
+    Even-numbered processes pop, odd ones take(50). Everyone starts together.
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(processes) as pool:
+        start = manager.Barrier(processes + (alongside is not None))
+        args = [(url, name, kind, worker % 2 == 0, start) for worker in range(processes)]
+        pending = pool.starmap_async(consume, args)
+        here = alongside(start) if alongside else []
+        return pending.get(timeout=300), here
 
 
 def assert_exactly_once(results: list[list[str]], expected: list[str]) -> None:
@@ -106,13 +121,8 @@ def assert_exactly_once(results: list[list[str]], expected: list[str]) -> None:
 def test_concurrent_consumers_receive_every_item_exactly_once(
     server: Server, r: redis.Redis, name: str, kind: str
 ) -> None:
-    s = ScheduledSet(r, name) if kind == "scheduled" else SortedSet(r, name)
-    expected = fill(s, kind)
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(PROCESSES) as pool:
-        start = manager.Barrier(PROCESSES)
-        args = [(server.url, name, kind, worker % 2 == 0, start) for worker in range(PROCESSES)]
-        results = pool.starmap(consume, args)
+    s, expected = fill(r, name, kind)
+    results, _ = drain(server.url, name, kind, PROCESSES)
     assert_exactly_once(results, expected)
     assert all(received for received in results), "every process took part"
     assert len(s) == 0
@@ -123,17 +133,13 @@ def test_concurrent_consumers_receive_every_item_exactly_once(
 def test_tasks_in_one_event_loop_and_processes_receive_every_item_exactly_once(
     server: Server, r: redis.Redis, name: str, kind: str
 ) -> None:
-    s = ScheduledSet(r, name) if kind == "scheduled" else SortedSet(r, name)
-    expected = fill(s, kind)
-    processes = 4
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(processes) as pool:
-        start = manager.Barrier(processes + 1)  # the processes and this event loop
-        args = [(server.url, name, kind, True, start) for worker in range(processes)]
-        pending = pool.starmap_async(consume, args)
-        in_tasks = asyncio.run(consume_in_tasks(server.url, name, kind, start))
-        in_processes = pending.get(timeout=300)
-    assert_exactly_once(in_tasks + in_processes, expected)
-    assert sum(map(len, in_tasks)) > 0, "the event loop took part"
+    s, expected = fill(r, name, kind)
+
+    def in_tasks(start: Barrier) -> list[list[str]]:
+        return asyncio.run(consume_in_tasks(server.url, name, kind, start))
+
+    in_processes, in_loop = drain(server.url, name, kind, 4, alongside=in_tasks)
+    assert_exactly_once(in_processes + in_loop, expected)
+    assert sum(map(len, in_loop)) > 0, "the event loop took part"
     assert sum(map(len, in_processes)) > 0, "the processes took part"
     assert len(s) == 0
