@@ -13,7 +13,7 @@ set, M in the call).
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterable, Iterator, MutableSet
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, Generic, Literal, cast, overload
 
@@ -355,11 +355,12 @@ class AsyncSortedSet(_SetBase[AsyncClient, T]):
 
     _asyncio = True
 
-    async def _call(self, call: Call[S]) -> S:
-        return await adrive(self._client, run(call))
+    # Plain functions returning the driver's coroutine: no extra coroutine per call.
+    def _call(self, call: Call[S]) -> Coroutine[object, None, S]:
+        return adrive(self._client, run(call))
 
-    async def _flow(self, flow: Flow[S]) -> S:
-        return await adrive(self._client, flow)
+    def _flow(self, flow: Flow[S]) -> Coroutine[object, None, S]:
+        return adrive(self._client, flow)
 
     async def add(self, item: T, score: float | None = None) -> None:
         await self._call(self._ops.add(item, score))
