@@ -13,7 +13,7 @@ set, M in the call).
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, MutableSet
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, Generic, Literal, cast, overload
 
@@ -422,27 +422,36 @@ class AsyncSortedSet(_SetBase[AsyncClient, T]):
     async def clear_dead_letters(self) -> int:
         return await self._call(self._ops.clear_dead_letters())
 
-    async def isdisjoint(self, other: Iterable[object]) -> bool:
-        return await self._flow(self._ops.isdisjoint(other))
+    # The async twin also takes async iterables (another async set, say): they
+    # are read first, then sent in the same single call.
 
-    async def union_update(self, other: Iterable[T]) -> None:
+    async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
+        return await self._flow(self._ops.isdisjoint(await _collect(other)))
+
+    async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
         await self._combine("or", other)
 
-    async def intersection_update(self, other: Iterable[object]) -> None:
+    async def intersection_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
         await self._combine("and", other)
 
-    async def difference_update(self, other: Iterable[object]) -> None:
+    async def difference_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
         await self._combine("sub", other)
 
-    async def symmetric_difference_update(self, other: Iterable[T]) -> None:
+    async def symmetric_difference_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
         await self._combine("xor", other)
 
-    async def _combine(self, op: _Op, other: Iterable[Any]) -> None:
+    async def _combine(self, op: _Op, other: Iterable[Any] | AsyncIterable[Any]) -> None:
         if self._server_side(other):
             call = self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
         else:
-            call = self._ops.combine_with_items(op, other)
+            call = self._ops.combine_with_items(op, await _collect(other))
         await self._call(call)
+
+
+async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
+    if isinstance(items, AsyncIterable):
+        return [item async for item in items]
+    return items
 
 
 class AsyncTimeSortedSet(AsyncSortedSet[T]):

@@ -116,3 +116,23 @@ def test_repr_does_no_io(name: str) -> None:
     dead = redis.asyncio.Redis(host="127.0.0.1", port=1)  # nothing listens there
     s = AsyncScheduledSet(dead, name, serializer=MsgspecCodec(Task))
     assert repr(s) == f"AsyncScheduledSet({name!r}, serializer=MsgspecCodec(Task, format='json'))"
+
+
+def test_in_place_methods_read_an_async_set_on_another_client(server: Server, name: str) -> None:
+    async def body(client: redis.asyncio.Redis) -> None:
+        other_client = server.async_client()
+        s = AsyncSortedSet(client, name)
+        t = AsyncSortedSet(other_client, name + ":other")
+        try:
+            await s.update(["a", "b"])
+            await t.update(["b", "c"])
+            await s.union_update(t)  # not the same client: read through the client
+            assert [item async for item in s] == ["a", "b", "c"]
+            assert not await s.isdisjoint(t)
+            await s.difference_update(t)
+            assert [item async for item in s] == ["a"]
+        finally:
+            await t.clear()
+            await other_client.aclose()
+
+    run_with(server, body)

@@ -5,12 +5,15 @@ and return annotations. The dunder protocols that cannot be awaited pair with
 methods: ``__contains__`` with ``contains``, ``__len__`` with ``size``,
 ``__iter__`` with ``__aiter__``, the in-place operators with the named
 ``*_update`` methods. The binary operators and comparisons (``|``, ``<=``,
-...) return or compare whole builtin sets and stay blocking-only.
+...) return or compare whole builtin sets and stay blocking-only. One
+difference is allowed: where the blocking twin takes an ``Iterable``, the
+async twin also takes an ``AsyncIterable`` (another async set, say).
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -44,10 +47,18 @@ def public_methods(cls: type[Any]) -> dict[str, Callable[..., Any]]:
     }
 
 
+def blocking_form(annotation: object) -> object:
+    """The annotation with the async twin's extra ``| AsyncIterable[...]`` taken out."""
+    if not isinstance(annotation, str):
+        return annotation
+    return re.sub(r" \| AsyncIterable\[\w+\]", "", annotation)
+
+
 def shape(method: Callable[..., Any]) -> tuple[object, ...]:
     signature = inspect.signature(method)
     return tuple(
-        (p.name, p.kind, p.default, p.annotation) for p in signature.parameters.values()
+        (p.name, p.kind, p.default, blocking_form(p.annotation))
+        for p in signature.parameters.values()
     ), signature.return_annotation
 
 
