@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SetKeys", "hash_tag", "set_keys"]
+__all__ = ["SetKeys", "StreamKeys", "hash_tag", "set_keys", "stream_keys"]
 
 
 def hash_tag(key: str) -> str | None:
@@ -59,3 +59,36 @@ class SetKeys:
 def set_keys(name: str) -> SetKeys:
     check_name(name)
     return SetKeys(pending=name, dead=_sibling(name, "dead"))
+
+
+@dataclass(frozen=True, slots=True)
+class StreamKeys:
+    """Keys of one priority stream; all in one cluster slot.
+
+    ``priorities`` (a ZSET at exactly ``name``) and ``values`` (a HASH) hold
+    the items; ``cooling`` maps pulled keys to the end of their cool-down;
+    ``gated`` holds keys barred from re-adding; ``dead`` keeps values that
+    could not be decoded.
+    """
+
+    priorities: str
+    values: str
+    cooling: str
+    gated: str
+    dead: str
+
+    @property
+    def script_keys(self) -> tuple[str, str, str, str]:
+        """The four keys every stream script takes, in order."""
+        return (self.priorities, self.values, self.cooling, self.gated)
+
+
+def stream_keys(name: str) -> StreamKeys:
+    check_name(name)
+    return StreamKeys(
+        priorities=name,
+        values=_sibling(name, "values"),
+        cooling=_sibling(name, "cooling"),
+        gated=_sibling(name, "gated"),
+        dead=_sibling(name, "dead"),
+    )

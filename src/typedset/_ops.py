@@ -29,7 +29,8 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from redis.exceptions import NoScriptError, ResponseError
 
 from ._scripts import Script
-from .protocols import Arg
+from .errors import EncodeError
+from .protocols import Arg, Serializer
 
 __all__ = [
     "Call",
@@ -39,9 +40,12 @@ __all__ = [
     "Sleep",
     "as_bytes",
     "as_text",
+    "check_codec",
     "check_count",
+    "check_finite",
     "check_score",
     "check_timeout",
+    "encode",
     "format_score",
     "pairs",
     "run",
@@ -50,6 +54,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +142,34 @@ def script_call(
 
 
 # --- argument checks: bad input fails here, before anything is sent ---------
+
+
+def check_codec(codec: object) -> None:
+    if not callable(getattr(codec, "dumps", None)) or not callable(getattr(codec, "loads", None)):
+        raise TypeError(f"serializer must have dumps() and loads(), got {codec!r}")
+
+
+def encode(codec: Serializer[T], item: T) -> bytes:
+    """``codec.dumps(item)`` as bytes; any failure becomes an :class:`EncodeError`."""
+    try:
+        data = codec.dumps(item)
+    except EncodeError:
+        raise
+    except Exception as exc:
+        raise EncodeError(f"cannot encode {type(item).__name__}: {exc}") from exc
+    if isinstance(data, str):
+        return data.encode()
+    if isinstance(data, bytes):
+        return data
+    raise EncodeError(f"{codec!r}.dumps returned {type(data).__name__}, not bytes or str")
+
+
+def check_finite(value: object, what: str) -> float:
+    """A number that is neither NaN nor infinite (stream priorities)."""
+    number = check_score(value, what)
+    if math.isinf(number):
+        raise ValueError(f"{what} must be finite, not {value!r}")
+    return number
 
 
 def check_score(score: object, what: str = "score") -> float:

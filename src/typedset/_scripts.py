@@ -2,6 +2,9 @@
 
 Each script's header documents its ``KEYS``; we count them from the header so
 that a call with the wrong number of keys fails in Python, not on the server.
+A header line ``-- uses: stream, cursor`` prepends ``lua/lib/stream.lua`` and
+``lua/lib/cursor.lua``: code several scripts need is written once, and each
+script still reaches the server as one self-contained source.
 Scripts run by SHA1 (``EVALSHA``); the driver falls back to ``EVAL`` with the
 source when the server answers ``NOSCRIPT``, which also caches it there.
 """
@@ -18,6 +21,7 @@ from .protocols import Arg
 __all__ = ["Script", "load"]
 
 _KEY_LINE = re.compile(r"^-- KEYS\[(\d+)\]", re.MULTILINE)
+_USES_LINE = re.compile(r"^-- uses: (.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +49,23 @@ class Script:
             raise AssertionError(f"{self.name}.lua takes {self.max_keys} keys, got {len(keys)}")
 
 
+def _read(path: str) -> str:
+    lua = files(__package__).joinpath("lua")
+    for part in path.split("/"):
+        lua = lua.joinpath(part)
+    return lua.read_text(encoding="utf-8")
+
+
 def load(name: str) -> Script:
-    """Read ``lua/<name>.lua`` from the package."""
-    source = files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
-    declared = [int(n) for n in _KEY_LINE.findall(source)]
+    """Read ``lua/<name>.lua`` from the package, after the libraries it uses."""
+    own = _read(f"{name}.lua")
+    declared = [int(n) for n in _KEY_LINE.findall(own)]
     optional = sum(
-        1 for line in source.splitlines() if line.startswith("-- KEYS[") and "(optional)" in line
+        1 for line in own.splitlines() if line.startswith("-- KEYS[") and "(optional)" in line
     )
+    uses = _USES_LINE.search(own)
+    libraries = [part.strip() for part in uses.group(1).split(",")] if uses else []
+    source = "\n".join([*(_read(f"lib/{lib}.lua") for lib in libraries), own])
     return Script(
         name=name,
         source=source,
@@ -70,3 +84,12 @@ PEEK = load("peek")
 POP_READY = load("pop_ready")
 QUARANTINE = load("quarantine")
 REQUEUE_DEAD = load("requeue_dead")
+STREAM_ADD = load("stream_add")
+STREAM_DECREMENT_ALL = load("stream_decrement_all")
+STREAM_DELETE_BELOW = load("stream_delete_below")
+STREAM_EXPIRE = load("stream_expire")
+STREAM_INCREMENT = load("stream_increment")
+STREAM_LOOKUP = load("stream_lookup")
+STREAM_PAGE = load("stream_page")
+STREAM_PULL = load("stream_pull")
+STREAM_SIZE = load("stream_size")

@@ -24,9 +24,11 @@ from ._ops import (
     as_float_or_none,
     as_int,
     as_text,
+    check_codec,
     check_count,
     check_score,
     check_timeout,
+    encode,
     format_score,
     ignore,
     pairs,
@@ -87,10 +89,7 @@ class SetOps(Generic[T]):
         timed: bool,
         scheduled: bool,
     ) -> None:
-        if not callable(getattr(codec, "dumps", None)) or not callable(
-            getattr(codec, "loads", None)
-        ):
-            raise TypeError(f"serializer must have dumps() and loads(), got {codec!r}")
+        check_codec(codec)
         if scorer is not None and not callable(scorer):
             raise TypeError(f"scorer must be callable, got {scorer!r}")
         if on_duplicate not in _ZADD_FLAG:
@@ -108,17 +107,7 @@ class SetOps(Generic[T]):
     # --- encoding -----------------------------------------------------------
 
     def encode(self, item: T) -> bytes:
-        try:
-            data = self.codec.dumps(item)
-        except EncodeError:
-            raise
-        except Exception as exc:
-            raise EncodeError(f"cannot encode {type(item).__name__}: {exc}") from exc
-        if isinstance(data, str):
-            return data.encode()
-        if isinstance(data, bytes):
-            return data
-        raise EncodeError(f"{self.codec!r}.dumps returned {type(data).__name__}, not bytes or str")
+        return encode(self.codec, item)
 
     def _default_score(self, item: T, score: float | None) -> str | None:
         """The score text to store, or ``None`` for "the server's clock"."""

@@ -1,25 +1,25 @@
 """The sorted-set kinds, blocking and asyncio, side by side.
 
 ``_SetBase`` holds everything that is not I/O: the constructor and its type
-overloads, ``name``, ``serializer``, ``repr`` and the choice of how to run an
-in-place operator. ``SortedSet`` and ``AsyncSortedSet`` are twins: each
+overloads, ``name``, ``serializer``, ``repr`` (from ``_base.Collection``) and
+the choice of how to run an in-place operator. ``SortedSet`` and ``AsyncSortedSet`` are twins: each
 method builds its call in ``_set_ops`` and hands it to a driver, ``drive`` or
 ``adrive``, and nothing else. The async twins share the sync twins'
-docstrings (copied by ``_share_docs``), so a method is documented once.
+docstrings (copied by ``share_docs``), so a method is documented once.
 Costs are given as round trips and Redis time complexity (N members in the
 set, M in the call).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
-from typing import Any, ClassVar, Generic, Literal, cast, overload
+from typing import Any, ClassVar, Literal, cast, overload
 
 from typing_extensions import Self, TypeVar
 
-from ._driver import adrive, check_client, drive, same_slot
+from ._base import Collection, share_docs
+from ._driver import adrive, drive, same_slot
 from ._ops import Call, Flow, run
 from ._set_ops import Cursor, DeadLetter, SetOps
 from .codecs import StrCodec
@@ -42,12 +42,11 @@ S = TypeVar("S")
 _Op = Literal["or", "and", "sub", "xor"]
 
 
-class _SetBase(Generic[C, T]):
+class _SetBase(Collection[C, T]):
     """What a sorted set is apart from I/O; shared by the blocking and asyncio twins."""
 
     _timed: ClassVar[bool] = False
     _scheduled: ClassVar[bool] = False
-    _asyncio: ClassVar[bool] = False
 
     @overload
     def __init__(
@@ -81,21 +80,7 @@ class _SetBase(Generic[C, T]):
         self._ops = SetOps(
             name, codec, scorer, on_duplicate, timed=self._timed, scheduled=self._scheduled
         )
-        check_client(cast("SyncClient | AsyncClient", client), codec, asyncio=self._asyncio)
-        self._client = client
-
-    @property
-    def name(self) -> str:
-        """The key of the pending ZSET."""
-        return self._ops.keys.pending
-
-    @property
-    def serializer(self) -> Serializer[T]:
-        """The codec items are stored with."""
-        return self._ops.codec
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, serializer={self._ops.codec!r})"
+        self._bind(client, name, codec)
 
     def _server_side(self, other: object) -> bool:
         """Whether an in-place operator can let the server read ``other`` directly.
@@ -469,13 +454,5 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
         return await self._call(self._ops.available())
 
 
-def _share_docs(twin: type[Any], original: type[Any]) -> None:
-    """Give each async method the docstring of its blocking twin."""
-    renamed = {"__aiter__": "__iter__"}
-    for attr, value in vars(twin).items():
-        if inspect.isfunction(value) and value.__doc__ is None:
-            value.__doc__ = getattr(original, renamed.get(attr, attr)).__doc__
-
-
-_share_docs(AsyncSortedSet, SortedSet)
-_share_docs(AsyncScheduledSet, ScheduledSet)
+share_docs(AsyncSortedSet, SortedSet, {"__aiter__": "__iter__"})
+share_docs(AsyncScheduledSet, ScheduledSet, {})

@@ -1,0 +1,17 @@
+-- stream_delete_below: remove the items whose priority is strictly below a threshold.
+-- uses: stream
+-- KEYS[1]  priorities ZSET
+-- KEYS[2]  values HASH
+-- KEYS[3]  cool-downs ZSET
+-- KEYS[4]  gated SET
+-- ARGV[1]  threshold (finite)
+-- ARGV[2]  "1" to gate the removed keys as well
+-- Returns  the removed keys, highest priority first.
+local keys = redis.call('ZREVRANGEBYSCORE', priorities, '(' .. ARGV[1], '-inf')
+remove_items(keys)
+if ARGV[2] == '1' then
+  for i = 1, #keys, 1000 do
+    redis.call('SADD', gated, unpack(keys, i, math.min(i + 999, #keys)))
+  end
+end
+return keys
