@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typedset
+import typedset.aio
 
 
 def test_public_names() -> None:
@@ -16,6 +17,7 @@ def test_public_names() -> None:
         "NamedTupleCodec",
         "NamedtupleSerializer",
         "OnDuplicate",
+        "PriorityStream",
         "ScheduledSet",
         "Scorer",
         "Serializer",
@@ -27,3 +29,14 @@ def test_public_names() -> None:
     assert typedset.__all__ == sorted(typedset.__all__)
     for name in typedset.__all__:
         assert hasattr(typedset, name)
+
+
+def test_asyncio_names() -> None:
+    assert typedset.aio.__all__ == [
+        "AsyncPriorityStream",
+        "AsyncScheduledSet",
+        "AsyncSortedSet",
+        "AsyncTimeSortedSet",
+    ]
+    for name in typedset.aio.__all__:
+        assert hasattr(typedset.aio, name)

@@ -1,6 +1,6 @@
 """typedset: typed, generic sorted sets and priority streams backed by Redis or Valkey.
 
->>> from typedset import SortedSet, TimeSortedSet, ScheduledSet
+>>> from typedset import SortedSet, TimeSortedSet, ScheduledSet, PriorityStream
 >>> from typedset.codecs import MsgspecCodec
 
 See the README for a tour and ``typedset.aio`` for the asyncio twins.
@@ -16,6 +16,7 @@ from .codecs import (
     StrCodec,
 )
 from .errors import DecodeError, EncodeError, TypedsetError
+from .priority_stream import PriorityStream
 from .protocols import OnDuplicate, Scorer, Serializer
 from .sorted_set import ScheduledSet, SortedSet, TimeSortedSet
 
@@ -31,6 +32,7 @@ __all__ = [
     "NamedTupleCodec",
     "NamedtupleSerializer",
     "OnDuplicate",
+    "PriorityStream",
     "ScheduledSet",
     "Scorer",
     "Serializer",

@@ -7,8 +7,10 @@ double for your own unit tests. :mod:`typedset.testing.machine` (needs
 
 from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 from .server import PrivateServer, find_server_binary
+from .stream_model import MemoryPriorityStream
 
 __all__ = [
+    "MemoryPriorityStream",
     "MemoryScheduledSet",
     "MemorySortedSet",
     "MemoryTimeSortedSet",

@@ -5,8 +5,9 @@ style, and run against both twins: for the async twin they go through a
 :class:`BlockingView`, which runs each coroutine to completion on one event
 loop. ``in``, ``len()``, iteration and the in-place operators map to
 ``contains``, ``size``, ``async for`` and ``union_update`` and its siblings,
-exactly as the twins pair them. Nothing else is translated, so a method the
-async twin lacks fails here as it would for a user.
+exactly as the twins pair them; ``view[key]`` awaits ``twin[key]``. Nothing
+else is translated, so a method the async twin lacks fails here as it would
+for a user.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class BlockingView:
     def __contains__(self, item: object) -> bool:
         found: bool = self.run(self.target.contains(item))
         return found
+
+    def __getitem__(self, key: object) -> Any:
+        return self.run(self.target[key])
 
     def __len__(self) -> int:
         size: int = self.run(self.target.size())

@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, cast
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from ..priority_stream import AsyncPriorityStream, PriorityStream
 from ..protocols import AsyncClient, SyncClient
 from ..sorted_set import (
     AsyncScheduledSet,
@@ -37,8 +39,9 @@ from ..sorted_set import (
 )
 from .blocking import BlockingView
 from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
+from .stream_model import MemoryPriorityStream
 
-__all__ = ["Kind", "sorted_set_machine"]
+__all__ = ["Kind", "priority_stream_machine", "sorted_set_machine"]
 
 Kind = Literal["sorted", "time", "scheduled"]
 
@@ -242,3 +245,116 @@ def sorted_set_machine(
     SortedSetMachine.__name__ = f"{real_cls.__name__}Machine"
     SortedSetMachine.__qualname__ = SortedSetMachine.__name__
     return SortedSetMachine
+
+
+stream_keys = st.sampled_from(["a", "b", "c", "d", "é", "", "a b"])
+stream_scores = st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 3.0])
+#: Cool-downs that end at once or long after the test: never on the edge of "now".
+cool_downs = st.sampled_from(["in 0", "in 3600", "at past", "at future"])
+
+
+def _cool_down(choice: str, now: float) -> dict[str, Any]:
+    kind, when = choice.split()
+    if kind == "in":
+        return {"expire_in": timedelta(seconds=float(when))}
+    offset = -1000.0 if when == "past" else 3600.0
+    return {"expire_at": datetime.fromtimestamp(now + offset, tz=timezone.utc)}
+
+
+def priority_stream_machine(
+    client_factory: Callable[[], SyncClient],
+    *,
+    async_client_factory: Callable[[], AsyncClient] | None = None,
+) -> type[RuleBasedStateMachine]:
+    """A state machine class comparing ``PriorityStream`` (or its async twin) with its model."""
+
+    class PriorityStreamMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.client = client_factory()
+            self.clock = _server_time(self.client)
+
+        @initialize(decay=st.sampled_from([0.0, 0.5, 1.0, 3.0]))
+        def create(self, decay: float) -> None:
+            name = f"machine:{uuid.uuid4().hex[:12]}"
+            if async_client_factory is None:
+                self.real = PriorityStream(self.client, name, decay=decay)
+            else:
+                self.loop = asyncio.new_event_loop()
+                self.async_client = async_client_factory()
+                twin = AsyncPriorityStream(self.async_client, name, decay=decay)
+                self.real = cast("PriorityStream[str]", BlockingView(twin, self.loop))
+            self.model = MemoryPriorityStream(name, decay=decay, clock=self.clock)
+
+        def teardown(self) -> None:
+            if hasattr(self, "real"):
+                self.real.clear()
+            if hasattr(self, "loop"):
+                self.loop.run_until_complete(_aclose(self.async_client))
+                self.loop.close()
+            _close(self.client)
+
+        def both(self, call: Callable[[Any], Any]) -> None:
+            """Run ``call`` on model and real: the same result, or KeyError from both."""
+            try:
+                expected = call(self.model)
+            except KeyError:
+                try:
+                    got = call(self.real)
+                except KeyError:
+                    return
+                raise AssertionError(f"model raised KeyError, real returned {got!r}") from None
+            got = call(self.real)
+            assert got == expected, (got, expected)
+            if isinstance(expected, dict):
+                assert list(got) == list(expected), "same order"
+
+        @rule(key=stream_keys, value=items, score=stream_scores, readd=st.booleans())
+        def add(self, key: str, value: str, score: float, readd: bool) -> None:
+            self.both(lambda s: s.add(key, value, score, readd=readd))
+
+        @rule(
+            batch=st.lists(st.tuples(stream_keys, items, stream_scores), max_size=5),
+            readd=st.booleans(),
+        )
+        def add_many(self, batch: list[tuple[str, str, float]], readd: bool) -> None:
+            self.both(lambda s: s.add_many(batch, readd=readd))
+
+        @rule(
+            count=st.integers(1, 4),
+            purge=st.booleans(),
+            gate=st.booleans(),
+            cool_down=cool_downs,
+        )
+        def pull(self, count: int, purge: bool, gate: bool, cool_down: str) -> None:
+            when = _cool_down(cool_down, self.clock())
+            self.both(lambda s: s.pull(count, purge=purge, gate=gate, **when))
+
+        @rule(key=stream_keys, by=stream_scores)
+        def increment(self, key: str, by: float) -> None:
+            self.both(lambda s: s.increment(key, by))
+
+        @rule(by=stream_scores)
+        def decrement_all(self, by: float) -> None:
+            self.both(lambda s: s.decrement_all(by))
+
+        @rule(threshold=stream_scores, gate=st.booleans())
+        def delete_below(self, threshold: float, gate: bool) -> None:
+            self.both(lambda s: s.delete_below(threshold, gate=gate))
+
+        @rule(key=stream_keys)
+        def read_one(self, key: str) -> None:
+            self.both(lambda s: s[key])
+            self.both(lambda s: (s.get(key), s.priority(key), key in s))
+
+        @rule()
+        def clear(self) -> None:
+            self.both(lambda s: s.clear())
+
+        @invariant()
+        def same_items_in_the_same_order(self) -> None:
+            if hasattr(self, "real"):
+                assert len(self.real) == len(self.model)
+                assert list(self.real.items()) == list(self.model.items())
+
+    return PriorityStreamMachine

@@ -1,0 +1,356 @@
+"""``PriorityStream`` and ``AsyncPriorityStream``: keyed values pulled highest priority first.
+
+The successor of good-redis's prioritised stream. Each key holds one value
+and a priority; ``add`` raises the priority, ``pull`` takes the highest.
+A pulled key cools down until ``expire_in`` (re-adds are refused until then)
+and may be gated (re-adds refused until ``readd=True``). ``_StreamBase``
+holds the constructor; the twins only hand calls from ``_stream_ops`` to a
+driver. Costs are in round trips and Redis time complexity (N items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import (
+    AsyncIterator,
+    Coroutine,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    ValuesView,
+)
+from datetime import datetime, timedelta
+from typing import Any, cast, overload
+
+from typing_extensions import TypeVar
+
+from ._base import Collection, share_docs
+from ._driver import adrive, drive
+from ._ops import Call, Flow, run
+from ._stream_ops import StreamCursor, StreamOps
+from .codecs import StrCodec
+from .protocols import AsyncClient, Serializer, SyncClient
+
+__all__ = ["AsyncPriorityStream", "PriorityStream"]
+
+C = TypeVar("C")
+#: The value type; ``str`` when no serializer says otherwise.
+V = TypeVar("V", default=str)
+D = TypeVar("D")
+S = TypeVar("S")
+
+#: How long a pulled key cools down unless told otherwise.
+ONE_DAY = timedelta(days=1)
+
+
+class _StreamBase(Collection[C, V]):
+    """What a priority stream is apart from I/O; shared by the blocking and asyncio twins."""
+
+    @overload
+    def __init__(self, client: C, name: str, *, decay: float = 1.0) -> None: ...
+    @overload
+    def __init__(
+        self, client: C, name: str, *, serializer: Serializer[V], decay: float = 1.0
+    ) -> None: ...
+    def __init__(
+        self,
+        client: C,
+        name: str,
+        *,
+        serializer: Serializer[Any] | None = None,
+        decay: float = 1.0,
+    ) -> None:
+        codec = cast("Serializer[V]", StrCodec() if serializer is None else serializer)
+        self._ops = StreamOps(name, codec, decay)
+        self._bind(client, name, codec)
+
+    @property
+    def decay(self) -> float:
+        """How much ``pull(purge=False)`` lowers the priority of the items it keeps."""
+        return self._ops.decay
+
+
+class PriorityStream(_StreamBase[SyncClient, V], Mapping[str, V]):
+    """Keyed values with a priority, shared through Redis; highest priority is pulled first.
+
+    ``PriorityStream(client, "feeds")`` holds ``str`` values; pass
+    ``serializer=`` for another type. A ``Mapping[str, V]``: ``s[key]``,
+    ``key in s``, ``len(s)``, and ``keys()``/``values()``/``items()`` in
+    priority order. The priorities ZSET lives at exactly ``name``; the other
+    keys share its cluster slot.
+    """
+
+    def _call(self, call: Call[S]) -> S:
+        return drive(self._client, run(call))
+
+    def _flow(self, flow: Flow[S]) -> S:
+        return drive(self._client, flow)
+
+    # --- writes ---------------------------------------------------------------
+
+    def add(self, key: str, value: V, score: float = 1.0, *, readd: bool = False) -> float | None:
+        """Store ``value`` and raise the priority of ``key`` by ``score``; the new priority.
+
+        Refused (``None``, nothing written) while ``key`` is gated or cooling
+        down, unless ``readd=True``, which lifts both first. One round trip; O(log N).
+        """
+        return self._call(self._ops.add(key, value, score, readd))
+
+    def add_many(
+        self, items: Iterable[tuple[str, V, float]], *, readd: bool = False
+    ) -> list[float | None]:
+        """``add`` for each ``(key, value, score)``, in order; one result each.
+
+        One script, so one round trip and atomic; every item is checked and
+        encoded before anything is sent. O(M log N).
+        """
+        return self._call(self._ops.add_many(items, readd))
+
+    def pull(
+        self,
+        count: int = 1,
+        *,
+        purge: bool = True,
+        gate: bool = False,
+        expire_in: timedelta | float = ONE_DAY,
+        expire_at: datetime | None = None,
+    ) -> dict[str, V]:
+        """Take up to ``count`` items, highest priority first, as ``{key: value}``.
+
+        ``purge=True`` removes them; ``purge=False`` keeps them with priority
+        lowered by ``decay`` until their cool-down ends. ``gate=True`` bars
+        their keys from re-adding until ``readd=True``. Each pulled key cools
+        down until ``expire_at`` (an aware datetime) or ``expire_in`` from
+        now (seconds or a timedelta; one day by default): re-adds are refused
+        until then. Returns ``min(count, len(s))`` items. One round trip;
+        O(count log N).
+        """
+        return self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at))
+
+    def increment(self, key: str, by: float = 1.0) -> float:
+        """Add ``by`` to the priority of ``key``; the new priority. ``KeyError`` if absent.
+
+        One round trip; O(log N).
+        """
+        return self._call(self._ops.increment(key, by))
+
+    def decrement_all(self, by: float = 1.0) -> int:
+        """Lower every priority by ``by``; how many items changed. One round trip; O(N log N)."""
+        return self._call(self._ops.decrement_all(by))
+
+    def delete_below(self, threshold: float, *, gate: bool = False) -> list[str]:
+        """Remove items with priority strictly below ``threshold``; their keys, highest first.
+
+        ``gate=True`` also bars those keys from re-adding. One round trip; O(M log N).
+        """
+        return self._call(self._ops.delete_below(threshold, gate))
+
+    def clear(self) -> None:
+        """Remove every item, gate and cool-down (dead letters are kept). One round trip."""
+        self._call(self._ops.clear())
+
+    def expire(self) -> int:
+        """End the cool-downs that are over; how many. Never needed for correctness.
+
+        Every operation does this first; call it to free memory in a stream
+        nobody touches. One round trip; O(E log N) for E ended cool-downs.
+        """
+        return self._call(self._ops.expire())
+
+    # --- reads ---------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> V:
+        """The value of ``key``; ``KeyError`` if it holds no item. One round trip; O(1)."""
+        return self._flow(self._ops.get(key))
+
+    @overload
+    def get(self, key: str, default: None = None) -> V | None: ...
+    @overload
+    def get(self, key: str, default: V | D) -> V | D: ...
+    def get(self, key: str, default: object = None) -> object:
+        """The value of ``key``, or ``default``. One round trip; O(1)."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def priority(self, key: str) -> float | None:
+        """The priority of ``key``, or ``None`` if it holds no item. One round trip; O(1)."""
+        return self._call(self._ops.priority(key))
+
+    def contains(self, key: str) -> bool:
+        """Whether ``key`` holds an item (``key in s``). One round trip; O(1)."""
+        return self._flow(self._ops.contains(key))
+
+    def size(self) -> int:
+        """The number of items (``len(s)``). One round trip; O(1)."""
+        return self._call(self._ops.size())
+
+    def __contains__(self, key: object) -> bool:
+        return self._flow(self._ops.contains(key))
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def _walk(self, with_values: bool) -> Iterator[tuple[str, V | None]]:
+        cursor: StreamCursor | None = None
+        while True:
+            entries, cursor = self._flow(self._ops.page(cursor, with_values))
+            yield from entries
+            if cursor is None:
+                return
+
+    def __iter__(self) -> Iterator[str]:
+        """Keys, highest priority first, in pages of 500 (one round trip each).
+
+        A key present for the whole iteration with an unchanged priority is
+        yielded exactly once, even while others are added and pulled.
+        """
+        return (key for key, _ in self._walk(with_values=False))
+
+    def values(self) -> ValuesView[V]:
+        """Values in priority order, fetched with their keys in pages of 500."""
+        return _Values(self)
+
+    def items(self) -> ItemsView[str, V]:
+        """``(key, value)`` pairs in priority order, in pages of 500."""
+        return _Items(self)
+
+    # --- dead letters ------------------------------------------------------------
+
+    def dead_letters(self) -> dict[str, bytes]:
+        """Values ``pull`` could not decode, by key, as raw bytes. One round trip."""
+        return self._call(self._ops.dead_letters())
+
+    def clear_dead_letters(self) -> int:
+        """Delete the dead-letter store; 1 if there was one. One round trip."""
+        return self._call(self._ops.clear_dead_letters())
+
+
+class _Values(ValuesView[V]):
+    def __init__(self, stream: PriorityStream[V]) -> None:
+        super().__init__(stream)
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[V]:
+        return (cast("V", value) for _, value in self._stream._walk(with_values=True))
+
+
+class _Items(ItemsView[str, V]):
+    def __init__(self, stream: PriorityStream[V]) -> None:
+        super().__init__(stream)
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[str, V]]:
+        return ((key, cast("V", value)) for key, value in self._stream._walk(with_values=True))
+
+
+class AsyncPriorityStream(_StreamBase[AsyncClient, V]):
+    """The asyncio twin of :class:`PriorityStream`: the same constructor, methods as coroutines.
+
+    ``await s[key]`` works as it is; ``key in s``, ``len(s)`` and ``for``
+    become ``await s.contains(key)``, ``await s.size()`` and ``async for``;
+    ``keys()``, ``values()`` and ``items()`` return lists.
+    """
+
+    _asyncio = True
+
+    # Plain functions returning the driver's coroutine: no extra coroutine per call.
+    def _call(self, call: Call[S]) -> Coroutine[object, None, S]:
+        return adrive(self._client, run(call))
+
+    def _flow(self, flow: Flow[S]) -> Coroutine[object, None, S]:
+        return adrive(self._client, flow)
+
+    async def add(
+        self, key: str, value: V, score: float = 1.0, *, readd: bool = False
+    ) -> float | None:
+        return await self._call(self._ops.add(key, value, score, readd))
+
+    async def add_many(
+        self, items: Iterable[tuple[str, V, float]], *, readd: bool = False
+    ) -> list[float | None]:
+        return await self._call(self._ops.add_many(items, readd))
+
+    async def pull(
+        self,
+        count: int = 1,
+        *,
+        purge: bool = True,
+        gate: bool = False,
+        expire_in: timedelta | float = ONE_DAY,
+        expire_at: datetime | None = None,
+    ) -> dict[str, V]:
+        return await self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at))
+
+    async def increment(self, key: str, by: float = 1.0) -> float:
+        return await self._call(self._ops.increment(key, by))
+
+    async def decrement_all(self, by: float = 1.0) -> int:
+        return await self._call(self._ops.decrement_all(by))
+
+    async def delete_below(self, threshold: float, *, gate: bool = False) -> list[str]:
+        return await self._call(self._ops.delete_below(threshold, gate))
+
+    async def clear(self) -> None:
+        await self._call(self._ops.clear())
+
+    async def expire(self) -> int:
+        return await self._call(self._ops.expire())
+
+    async def __getitem__(self, key: str) -> V:
+        return await self._flow(self._ops.get(key))
+
+    @overload
+    async def get(self, key: str, default: None = None) -> V | None: ...
+    @overload
+    async def get(self, key: str, default: V | D) -> V | D: ...
+    async def get(self, key: str, default: object = None) -> object:
+        try:
+            return await self[key]
+        except KeyError:
+            return default
+
+    async def priority(self, key: str) -> float | None:
+        return await self._call(self._ops.priority(key))
+
+    async def contains(self, key: str) -> bool:
+        return await self._flow(self._ops.contains(key))
+
+    async def size(self) -> int:
+        return await self._call(self._ops.size())
+
+    async def _walk(self, with_values: bool) -> AsyncIterator[tuple[str, V | None]]:
+        cursor: StreamCursor | None = None
+        while True:
+            entries, cursor = await self._flow(self._ops.page(cursor, with_values))
+            for entry in entries:
+                yield entry
+            if cursor is None:
+                return
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return (key async for key, _ in self._walk(with_values=False))
+
+    async def keys(self) -> list[str]:
+        """Keys in priority order, in pages of 500 (one round trip each)."""
+        return [key async for key, _ in self._walk(with_values=False)]
+
+    async def values(self) -> list[V]:
+        return [cast("V", value) async for _, value in self._walk(with_values=True)]
+
+    async def items(self) -> list[tuple[str, V]]:
+        return [(key, cast("V", value)) async for key, value in self._walk(with_values=True)]
+
+    async def dead_letters(self) -> dict[str, bytes]:
+        return await self._call(self._ops.dead_letters())
+
+    async def clear_dead_letters(self) -> int:
+        return await self._call(self._ops.clear_dead_letters())
+
+
+share_docs(
+    AsyncPriorityStream,
+    PriorityStream,
+    {"__aiter__": "__iter__"},
+)

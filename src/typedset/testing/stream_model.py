@@ -1,0 +1,247 @@
+"""``MemoryPriorityStream``: the in-memory reference model of ``PriorityStream``.
+
+The executable spec of SPEC section 6, and a test double with an injectable
+``clock``. It shares no code with the Redis implementation (only the public
+codecs and exceptions). Items are ordered as a Redis ZSET read backwards
+orders them: highest priority first, ties by the key's UTF-8 bytes, descending.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast, overload
+
+from typing_extensions import TypeVar
+
+from ..codecs import StrCodec
+from ..errors import EncodeError
+from ..protocols import Serializer
+
+__all__ = ["MemoryPriorityStream"]
+
+#: The value type; ``str`` when no serializer says otherwise.
+V = TypeVar("V", default=str)
+
+
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{what} must be a number, not {type(value).__name__}")
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"{what} must be finite, not {value!r}")
+    return float(value)
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"stream keys must be str, not {type(key).__name__}")
+    return key
+
+
+class MemoryPriorityStream(Mapping[str, V]):
+    """A ``PriorityStream`` kept in dicts; same API, no server."""
+
+    @overload
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        decay: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        serializer: Serializer[V],
+        decay: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None: ...
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        serializer: Serializer[Any] | None = None,
+        decay: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        given: object = name
+        if not isinstance(given, str) or not given:
+            raise ValueError("name must be a non-empty str")
+        self.name = name
+        self.serializer = cast("Serializer[V]", serializer or StrCodec())
+        self.decay = _finite(decay, "decay")
+        if self.decay < 0:
+            raise ValueError("decay must be >= 0")
+        self.clock = clock
+        self._items: dict[str, tuple[bytes, float]] = {}  # key -> (encoded value, priority)
+        self._cooling: dict[str, float] = {}  # key -> when its cool-down ends
+        self._gated: set[str] = set()
+
+    # --- internals -------------------------------------------------------------
+
+    def _encode(self, value: V) -> bytes:
+        try:
+            data = self.serializer.dumps(value)
+        except EncodeError:
+            raise
+        except Exception as exc:
+            raise EncodeError(f"cannot encode {type(value).__name__}: {exc}") from exc
+        return data.encode() if isinstance(data, str) else data
+
+    def _sweep(self) -> int:
+        """End the cool-downs that are over, and the items kept until then."""
+        now = self.clock()
+        ended = [key for key, deadline in self._cooling.items() if deadline <= now]
+        for key in ended:
+            del self._cooling[key]
+            self._items.pop(key, None)
+        return len(ended)
+
+    def _ordered(self) -> list[str]:
+        return sorted(
+            self._items, key=lambda key: (self._items[key][1], key.encode()), reverse=True
+        )
+
+    # --- writes ---------------------------------------------------------------
+
+    def add(self, key: str, value: V, score: float = 1.0, *, readd: bool = False) -> float | None:
+        return self.add_many([(key, value, score)], readd=readd)[0]
+
+    def add_many(
+        self, items: Iterable[tuple[str, V, float]], *, readd: bool = False
+    ) -> list[float | None]:
+        staged = [
+            (_key(key), self._encode(value), _finite(score, "score")) for key, value, score in items
+        ]
+        self._sweep()
+        results: list[float | None] = []
+        for key, data, score in staged:
+            if readd:
+                self._gated.discard(key)
+                self._cooling.pop(key, None)
+            if key in self._gated or key in self._cooling:
+                results.append(None)
+                continue
+            priority = self._items.get(key, (b"", 0.0))[1] + score
+            self._items[key] = (data, priority)
+            results.append(priority)
+        return results
+
+    def pull(
+        self,
+        count: int = 1,
+        *,
+        purge: bool = True,
+        gate: bool = False,
+        expire_in: timedelta | float = timedelta(days=1),
+        expire_at: datetime | None = None,
+    ) -> dict[str, V]:
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError("count must be an int")
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        now = self.clock()
+        if expire_at is not None:
+            if expire_at.tzinfo is None:
+                raise ValueError("expire_at must be timezone-aware")
+            deadline = expire_at.timestamp()
+        else:
+            seconds = expire_in.total_seconds() if isinstance(expire_in, timedelta) else expire_in
+            if _finite(seconds, "expire_in") < 0:
+                raise ValueError("expire_in must be >= 0")
+            deadline = now + seconds
+        self._sweep()
+        over = deadline <= now
+        pulled: dict[str, V] = {}
+        for key in self._ordered()[:count]:
+            data, priority = self._items[key]
+            pulled[key] = self.serializer.loads(data)
+            if purge or over:
+                del self._items[key]
+            else:
+                self._items[key] = (data, priority - self.decay)
+            if gate:
+                self._gated.add(key)
+            if over:
+                self._cooling.pop(key, None)
+            else:
+                self._cooling[key] = deadline
+        return pulled
+
+    def increment(self, key: str, by: float = 1.0) -> float:
+        step = _finite(by, "by")
+        self._sweep()
+        if key not in self._items:
+            raise KeyError(key)
+        data, priority = self._items[key]
+        self._items[key] = (data, priority + step)
+        return priority + step
+
+    def decrement_all(self, by: float = 1.0) -> int:
+        step = _finite(by, "by")
+        self._sweep()
+        for key, (data, priority) in self._items.items():
+            self._items[key] = (data, priority - step)
+        return len(self._items)
+
+    def delete_below(self, threshold: float, *, gate: bool = False) -> list[str]:
+        limit = _finite(threshold, "threshold")
+        self._sweep()
+        below = [key for key in self._ordered() if self._items[key][1] < limit]
+        for key in below:
+            del self._items[key]
+            if gate:
+                self._gated.add(key)
+        return below
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._cooling.clear()
+        self._gated.clear()
+
+    def expire(self) -> int:
+        return self._sweep()
+
+    # --- reads ---------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> V:
+        self._sweep()
+        if key not in self._items:
+            raise KeyError(key)
+        return self.serializer.loads(self._items[key][0])
+
+    def priority(self, key: str) -> float | None:
+        self._sweep()
+        found = self._items.get(_key(key))
+        return None if found is None else found[1]
+
+    def contains(self, key: str) -> bool:
+        self._sweep()
+        return key in self._items
+
+    def size(self) -> int:
+        self._sweep()
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.contains(key)
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def __iter__(self) -> Iterator[str]:
+        self._sweep()
+        return iter(self._ordered())
+
+    def dead_letters(self) -> dict[str, bytes]:
+        return {}  # every value here was encoded by this model's own codec
+
+    def clear_dead_letters(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, serializer={self.serializer!r})"
