@@ -20,8 +20,13 @@ import redis
 import redis.asyncio
 from hypothesis import HealthCheck, settings
 
-from typedset import ScheduledSet, SortedSet, TimeSortedSet
-from typedset.aio import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
+from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
+from typedset.aio import (
+    AsyncPriorityStream,
+    AsyncScheduledSet,
+    AsyncSortedSet,
+    AsyncTimeSortedSet,
+)
 from typedset.testing import PrivateServer
 from typedset.testing.blocking import BlockingView
 
@@ -94,8 +99,9 @@ TWINS: dict[type[Any], type[Any]] = {
     SortedSet: AsyncSortedSet,
     TimeSortedSet: AsyncTimeSortedSet,
     ScheduledSet: AsyncScheduledSet,
+    PriorityStream: AsyncPriorityStream,
 }
-C = TypeVar("C", bound=SortedSet[Any])
+C = TypeVar("C", bound=SortedSet[Any] | PriorityStream[Any])
 
 
 class Flavour:
@@ -126,14 +132,13 @@ class Flavour:
     def __call__(self, s: C) -> C:
         if self.kind == "sync":
             return s
-        decoding = bool(s._client.get_encoder().decode_responses)
-        twin = TWINS[type(s)](
-            self.async_client(decoding),
-            s.name,
-            serializer=s.serializer,
-            scorer=s._ops.scorer,
-            on_duplicate=s._ops.on_duplicate,
+        client = self.async_client(bool(s._client.get_encoder().decode_responses))
+        settings: dict[str, Any] = (
+            {"decay": s.decay}
+            if isinstance(s, PriorityStream)
+            else {"scorer": s._ops.scorer, "on_duplicate": s._ops.on_duplicate}
         )
+        twin = TWINS[type(s)](client, s.name, serializer=s.serializer, **settings)
         return cast("C", BlockingView(twin, self.loop))
 
     def construct(

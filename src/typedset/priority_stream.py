@@ -16,6 +16,7 @@ from collections.abc import (
     ItemsView,
     Iterable,
     Iterator,
+    KeysView,
     Mapping,
     ValuesView,
 )
@@ -208,6 +209,10 @@ class PriorityStream(_StreamBase[SyncClient, V], Mapping[str, V]):
         """
         return (key for key, _ in self._walk(with_values=False))
 
+    def keys(self) -> KeysView[str]:
+        """Keys in priority order, in pages of 500 (one round trip each)."""
+        return KeysView(self)
+
     def values(self) -> ValuesView[V]:
         """Values in priority order, fetched with their keys in pages of 500."""
         return _Values(self)
@@ -333,7 +338,6 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V]):
         return (key async for key, _ in self._walk(with_values=False))
 
     async def keys(self) -> list[str]:
-        """Keys in priority order, in pages of 500 (one round trip each)."""
         return [key async for key, _ in self._walk(with_values=False)]
 
     async def values(self) -> list[V]:

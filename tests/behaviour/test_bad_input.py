@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 
 import msgspec
 import pytest
@@ -15,6 +16,7 @@ from typedset import (
     EncodeError,
     JsonCodec,
     MsgspecCodec,
+    PriorityStream,
     ScheduledSet,
     SortedSet,
     TimeSortedSet,
@@ -140,3 +142,58 @@ def test_a_client_of_the_other_flavour_is_refused_before_any_write(
     with pytest.raises(TypeError, match="blocking client"):
         SortedSet(async_client, name)  # type: ignore[call-overload]
     assert keys_of(r, name) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda s: s.add("k", "v", math.nan), ValueError),
+        (lambda s: s.add("k", "v", math.inf), ValueError),
+        (lambda s: s.add("k", "v", "1"), TypeError),
+        (lambda s: s.add(5, "v"), TypeError),
+        (lambda s: s.add(b"k", "v"), TypeError),
+        (lambda s: s.add("k", 7), EncodeError),
+        (lambda s: s.add_many([("ok", "v", 1.0), ("bad", "v", math.nan)]), ValueError),
+        (lambda s: s.add_many([("ok", "v", 1.0), (None, "v", 1.0)]), TypeError),
+        (lambda s: s.add_many([("ok", "v", 1.0), ("bad", object(), 1.0)]), EncodeError),
+        (lambda s: s.add_many([("ok", "v", 1.0), ("two-tuple", "v")]), TypeError),
+        (lambda s: s.pull(0), ValueError),
+        (lambda s: s.pull(-3), ValueError),
+        (lambda s: s.pull(2.0), TypeError),
+        (lambda s: s.pull(expire_in=-1), ValueError),
+        (lambda s: s.pull(expire_in=math.nan), ValueError),
+        (lambda s: s.pull(expire_at=datetime(2030, 1, 1)), ValueError),  # naive
+        (lambda s: s.increment("k", math.nan), ValueError),
+        (lambda s: s.increment(3, 1), TypeError),
+        (lambda s: s.decrement_all(math.inf), ValueError),
+        (lambda s: s.delete_below(math.nan), ValueError),
+    ],
+)
+def test_bad_stream_input_raises_and_writes_nothing(
+    flavour: Flavour,
+    r: redis.Redis,
+    name: str,
+    call: Callable[[PriorityStream[str]], object],
+    error: type[Exception],
+) -> None:
+    s = flavour(PriorityStream(r, name))
+    with pytest.raises(error):
+        call(s)
+    assert keys_of(r, name) == []
+
+
+def test_a_stream_with_items_is_unchanged_by_a_refused_batch(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(PriorityStream(r, name))
+    s.add("k", "v", 2)
+    with pytest.raises(ValueError, match="NaN"):
+        s.add_many([("k", "changed", 1.0), ("x", "v", math.nan)])
+    assert dict(s.items()) == {"k": "v"}
+    assert s.priority("k") == 2.0
+
+
+@pytest.mark.parametrize("decay", [math.nan, -1.0, math.inf])
+def test_bad_decay_is_refused(flavour: Flavour, name: str, decay: float) -> None:
+    with pytest.raises(ValueError, match="decay"):
+        flavour.construct(PriorityStream, name, decay=decay)

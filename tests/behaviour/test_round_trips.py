@@ -11,7 +11,7 @@ import redis
 import redis.asyncio
 
 from conftest import Flavour
-from typedset import ScheduledSet, SortedSet, TimeSortedSet
+from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
 
 
 class Counting:
@@ -121,3 +121,23 @@ def test_iteration_takes_one_round_trip_per_page(
     s.update(f"{i:05}" for i in range(1200))
     # Not list(s): list() asks len() first, which is a round trip of its own.
     assert trips(lambda: sum(1 for _ in s)) == 3  # pages of 500
+
+
+def test_every_stream_operation_takes_one_round_trip(
+    flavour: Flavour, counted: redis.Redis, name: str
+) -> None:
+    s = flavour(PriorityStream(counted, name))
+    s.add_many([(f"k{i}", "v", float(i)) for i in range(2000)])
+    batch = [(f"n{i}", "v", 1.0) for i in range(1000)]
+    assert trips(lambda: s.add_many(batch)) == 1
+    assert trips(lambda: s.add("x", "v", 2)) == 1
+    assert trips(lambda: s.pull(100)) == 1
+    assert trips(lambda: s.pull(100, purge=False, gate=True)) == 1
+    assert trips(lambda: s.increment("k5", 1)) == 1
+    assert trips(lambda: s.decrement_all(0.5)) == 1
+    assert trips(lambda: s.delete_below(-100)) == 1
+    assert trips(lambda: s["k7"]) == 1
+    assert trips(lambda: s.priority("k7")) == 1
+    assert trips(lambda: "k7" in s) == 1
+    assert trips(lambda: len(s)) == 1
+    assert trips(lambda: s.expire()) == 1
