@@ -14,8 +14,8 @@ import pytest
 import redis
 import redis.asyncio
 
-from typedset import MsgspecCodec, ScheduledSet, SortedSet
-from typedset.aio import AsyncScheduledSet, AsyncSortedSet
+from typedset import MsgspecCodec, PriorityStream, ScheduledSet, SortedSet
+from typedset.aio import AsyncPriorityStream, AsyncScheduledSet, AsyncSortedSet
 from typedset.testing import PrivateServer
 
 
@@ -77,5 +77,36 @@ def test_async_twins_work_on_a_cluster(cluster_url: str) -> None:
             await a.clear()
         finally:
             await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_priority_streams_work_on_a_cluster(cluster_url: str) -> None:
+    # good-redis builds key names inside its scripts, which a cluster refuses
+    client = redis.RedisCluster.from_url(cluster_url)
+    try:
+        s = PriorityStream(client, "cluster:feeds", serializer=MsgspecCodec(Task))
+        s.add_many([(f"k{i}", Task(i), float(i)) for i in range(1200)])
+        assert s.pull(2, gate=True) == {"k1199": Task(1199), "k1198": Task(1198)}
+        assert s.add("k1199", Task(0)) is None
+        assert s.increment("k0", 5) == 5.0
+        assert s.decrement_all(1) == 1198
+        assert len(s.delete_below(100)) == 101  # k0 (at 4) and k1..k100 (at 0..99)
+        assert len(list(s.items())) == 1097
+        assert s.pull(2000, purge=False, expire_in=0)
+        assert len(s) == 0
+        s.clear()
+    finally:
+        client.close()
+
+    async def main() -> None:
+        aclient = redis.asyncio.RedisCluster.from_url(cluster_url)
+        try:
+            a = AsyncPriorityStream(aclient, "cluster:async-feeds")
+            assert await a.add("x", "X", 2) == 2.0
+            assert await a.pull() == {"x": "X"}
+            await a.clear()
+        finally:
+            await aclient.aclose()
 
     asyncio.run(main())

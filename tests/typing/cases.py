@@ -6,6 +6,7 @@ The element type comes from the serializer; no annotation is needed.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import msgspec
@@ -20,14 +21,20 @@ from typedset import (
     MsgspecCodec,
     NamedTupleCodec,
     NamedtupleSerializer,
+    PriorityStream,
     ScheduledSet,
     SortedSet,
     StrCodec,
     TimeSortedSet,
 )
-from typedset.aio import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
+from typedset.aio import (
+    AsyncPriorityStream,
+    AsyncScheduledSet,
+    AsyncSortedSet,
+    AsyncTimeSortedSet,
+)
 from typedset.codecs import JsonValue
-from typedset.testing import MemoryScheduledSet, MemorySortedSet
+from typedset.testing import MemoryPriorityStream, MemoryScheduledSet, MemorySortedSet
 
 
 class Task(msgspec.Struct, frozen=True):
@@ -110,3 +117,48 @@ async def async_method_results(ar: redis.asyncio.Redis) -> None:
     assert_type(await tasks.isdisjoint([Task(2)]), bool)
     assert_type(await tasks.union_update([Task(2)]), None)
     assert_type(tasks.name, str)
+
+
+def stream_value_types(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
+    assert_type(PriorityStream(r, "x"), PriorityStream[str])
+    assert_type(PriorityStream(r, "x", decay=0.5), PriorityStream[str])
+    assert_type(PriorityStream(r, "x", serializer=MsgspecCodec(Task)), PriorityStream[Task])
+    assert_type(PriorityStream(r, "x", serializer=JsonCodec()), PriorityStream[JsonValue])
+    assert_type(AsyncPriorityStream(ar, "x"), AsyncPriorityStream[str])
+    assert_type(
+        AsyncPriorityStream(ar, "x", serializer=NamedTupleCodec(Point)), AsyncPriorityStream[Point]
+    )
+    assert_type(MemoryPriorityStream(serializer=MsgspecCodec(Task)), MemoryPriorityStream[Task])
+    stream: Mapping[str, Task] = PriorityStream(r, "x", serializer=MsgspecCodec(Task))
+    assert_type(stream, Mapping[str, Task])
+
+
+def stream_results(r: redis.Redis) -> None:
+    tasks = PriorityStream(r, "x", serializer=MsgspecCodec(Task))
+    assert_type(tasks.add("k", Task(1)), float | None)
+    assert_type(tasks.add_many([("k", Task(1), 2.0)], readd=True), list[float | None])
+    assert_type(tasks.pull(5, purge=False, gate=True), dict[str, Task])
+    assert_type(tasks["k"], Task)
+    assert_type(tasks.get("k"), Task | None)
+    assert_type(tasks.get("k", "default"), Task | str)
+    assert_type(tasks.priority("k"), float | None)
+    assert_type(tasks.increment("k", 2), float)
+    assert_type(tasks.decrement_all(), int)
+    assert_type(tasks.delete_below(0, gate=True), list[str])
+    assert_type(list(tasks.items()), list[tuple[str, Task]])
+    assert_type(list(tasks.values()), list[Task])
+    assert_type(list(tasks), list[str])
+    assert_type("k" in tasks, bool)
+
+
+async def async_stream_results(ar: redis.asyncio.Redis) -> None:
+    tasks = AsyncPriorityStream(ar, "x", serializer=MsgspecCodec(Task))
+    assert_type(await tasks.add("k", Task(1), 3), float | None)
+    assert_type(await tasks.pull(5), dict[str, Task])
+    assert_type(await tasks["k"], Task)
+    assert_type(await tasks.get("k"), Task | None)
+    assert_type(await tasks.items(), list[tuple[str, Task]])
+    assert_type(await tasks.keys(), list[str])
+    assert_type([key async for key in tasks], list[str])
+    assert_type(await tasks.contains("k"), bool)
+    assert_type(await tasks.size(), int)
