@@ -136,10 +136,10 @@ def timed(body: Callable[[redis.Redis, str], None], r: redis.Redis, name: str) -
     return time.perf_counter() - started
 
 
-def run(r: redis.Redis, rounds: int) -> Results:
+def run(r: redis.Redis, rounds: int, cases: list[Case] = CASES) -> Results:
     name = "bench:typedset"
     results = []
-    for case in CASES:
+    for case in cases:
         # one untimed warm-up per side: opens connections, loads scripts
         for body in (case.typedset, case.raw):
             case.setup(r, name)
@@ -153,7 +153,7 @@ def run(r: redis.Redis, rounds: int) -> Results:
                 into.append(timed(body, r, name))
         ts, raw = statistics.median(ts_times), statistics.median(raw_times)
         results.append((case.name, case.ops / ts, case.ops / raw, ts / raw))
-    r.delete(name)
+    r.delete(name, f"{{{name}}}:values", f"{{{name}}}:cooling", f"{{{name}}}:gated")
     return results
 
 

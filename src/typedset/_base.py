@@ -1,25 +1,30 @@
-"""What every collection is apart from its operations and its I/O.
+"""What every collection is apart from its operations, and the two ways to drive them.
 
 Each kind has a base class (``_SetBase``, ``_StreamBase``) built on
-:class:`Collection` that holds the constructor and its type overloads; its
-blocking and asyncio twins add only methods that hand a call to a driver.
+:class:`Collection` that holds the constructor and its type overloads. Its
+blocking twin mixes in :class:`Blocking`, its asyncio twin :class:`Async`,
+and each method of a twin is a line that hands a call or flow to ``_call``
+or ``_flow``.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Coroutine
 from typing import Any, ClassVar, Generic, cast
 
 from typing_extensions import TypeVar
 
-from ._driver import check_client
+from ._driver import adrive, check_client, drive
+from ._ops import Call, Flow, run
 from .protocols import AsyncClient, Serializer, SyncClient
 
-__all__ = ["Collection", "share_docs"]
+__all__ = ["Async", "Blocking", "Collection", "share_docs"]
 
 #: The client flavour: ``SyncClient`` or ``AsyncClient``.
 C = TypeVar("C")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Collection(Generic[C, T]):
@@ -49,6 +54,29 @@ class Collection(Generic[C, T]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r}, serializer={self._codec!r})"
+
+
+class Blocking(Collection[SyncClient, T]):
+    """Runs calls and flows to their results on a blocking client."""
+
+    def _call(self, call: Call[R]) -> R:
+        return drive(self._client, run(call))
+
+    def _flow(self, flow: Flow[R]) -> R:
+        return drive(self._client, flow)
+
+
+class Async(Collection[AsyncClient, T]):
+    """Runs calls and flows as coroutines on an asyncio client."""
+
+    _asyncio = True
+
+    # Plain functions returning the driver's coroutine: no extra coroutine per call.
+    def _call(self, call: Call[R]) -> Coroutine[object, None, R]:
+        return adrive(self._client, run(call))
+
+    def _flow(self, flow: Flow[R]) -> Coroutine[object, None, R]:
+        return adrive(self._client, flow)
 
 
 def share_docs(twin: type[Any], original: type[Any], renamed: dict[str, str]) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import (
     AsyncIterator,
-    Coroutine,
     ItemsView,
     Iterable,
     Iterator,
@@ -25,9 +24,7 @@ from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
-from ._base import Collection, share_docs
-from ._driver import adrive, drive
-from ._ops import Call, Flow, run
+from ._base import Async, Blocking, Collection, share_docs
 from ._stream_ops import StreamCursor, StreamOps
 from .codecs import StrCodec
 from .protocols import AsyncClient, Serializer, SyncClient
@@ -71,7 +68,7 @@ class _StreamBase(Collection[C, V]):
         return self._ops.decay
 
 
-class PriorityStream(_StreamBase[SyncClient, V], Mapping[str, V]):
+class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     """Keyed values with a priority, shared through Redis; highest priority is pulled first.
 
     ``PriorityStream(client, "feeds")`` holds ``str`` values; pass
@@ -80,12 +77,6 @@ class PriorityStream(_StreamBase[SyncClient, V], Mapping[str, V]):
     priority order. The priorities ZSET lives at exactly ``name``; the other
     keys share its cluster slot.
     """
-
-    def _call(self, call: Call[S]) -> S:
-        return drive(self._client, run(call))
-
-    def _flow(self, flow: Flow[S]) -> S:
-        return drive(self._client, flow)
 
     # --- writes ---------------------------------------------------------------
 
@@ -250,22 +241,13 @@ class _Items(ItemsView[str, V]):
         return ((key, cast("V", value)) for key, value in self._stream._walk(with_values=True))
 
 
-class AsyncPriorityStream(_StreamBase[AsyncClient, V]):
+class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
     """The asyncio twin of :class:`PriorityStream`: the same constructor, methods as coroutines.
 
     ``await s[key]`` works as it is; ``key in s``, ``len(s)`` and ``for``
     become ``await s.contains(key)``, ``await s.size()`` and ``async for``;
     ``keys()``, ``values()`` and ``items()`` return lists.
     """
-
-    _asyncio = True
-
-    # Plain functions returning the driver's coroutine: no extra coroutine per call.
-    def _call(self, call: Call[S]) -> Coroutine[object, None, S]:
-        return adrive(self._client, run(call))
-
-    def _flow(self, flow: Flow[S]) -> Coroutine[object, None, S]:
-        return adrive(self._client, flow)
 
     async def add(
         self, key: str, value: V, score: float = 1.0, *, readd: bool = False

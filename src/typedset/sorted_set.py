@@ -12,15 +12,15 @@ set, M in the call).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, MutableSet
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, Literal, cast, overload
 
 from typing_extensions import Self, TypeVar
 
-from ._base import Collection, share_docs
-from ._driver import adrive, drive, same_slot
-from ._ops import Call, Flow, run
+from ._base import Async, Blocking, Collection, share_docs
+from ._driver import same_slot
+from ._ops import Call
 from ._set_ops import Cursor, DeadLetter, SetOps
 from .codecs import StrCodec
 from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
@@ -96,7 +96,7 @@ class _SetBase(Collection[C, T]):
         )
 
 
-class SortedSet(_SetBase[SyncClient, T], MutableSet[T]):
+class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     """A set of items ordered by score, lowest first, shared through Redis.
 
     ``SortedSet(client, "jobs")`` holds ``str``; pass ``serializer=`` to hold
@@ -104,12 +104,6 @@ class SortedSet(_SetBase[SyncClient, T], MutableSet[T]):
     are added with score 0 unless given a score or a ``scorer``. The ZSET
     lives at exactly ``name``; other keys share its cluster slot.
     """
-
-    def _call(self, call: Call[S]) -> S:
-        return drive(self._client, run(call))
-
-    def _flow(self, flow: Flow[S]) -> S:
-        return drive(self._client, flow)
 
     # --- writes ---------------------------------------------------------------
 
@@ -329,7 +323,7 @@ class ScheduledSet(TimeSortedSet[T]):
         return self._call(self._ops.available())
 
 
-class AsyncSortedSet(_SetBase[AsyncClient, T]):
+class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     """The asyncio twin of :class:`SortedSet`: the same constructor, methods as coroutines.
 
     Give it a ``redis.asyncio`` client. ``in``, ``len()`` and ``for`` become
@@ -337,15 +331,6 @@ class AsyncSortedSet(_SetBase[AsyncClient, T]):
     operators become ``union_update`` and its siblings. Blocking ``pop`` and
     ``take`` wait without blocking the event loop.
     """
-
-    _asyncio = True
-
-    # Plain functions returning the driver's coroutine: no extra coroutine per call.
-    def _call(self, call: Call[S]) -> Coroutine[object, None, S]:
-        return adrive(self._client, run(call))
-
-    def _flow(self, flow: Flow[S]) -> Coroutine[object, None, S]:
-        return adrive(self._client, flow)
 
     async def add(self, item: T, score: float | None = None) -> None:
         await self._call(self._ops.add(item, score))

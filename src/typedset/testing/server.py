@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -51,11 +52,35 @@ def find_server_binary() -> str:
     )
 
 
-def _free_port() -> int:
+def _is_free(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port(cluster: bool) -> int:
+    """A free port; for a cluster node, one whose bus port (port + 10000) is free too.
+
+    Ephemeral ports are often above 55535, where the bus port cannot exist,
+    so cluster nodes pick from 20000-45000 instead.
+    """
+    if not cluster:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+            return port
+    for _ in range(200):
+        port = random.randint(20000, 45000)
+        if _is_free(port) and _is_free(port + 10000):
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+class _ExitedAtStartUp(RuntimeError):
+    pass
 
 
 class PrivateServer:
@@ -101,12 +126,22 @@ class PrivateServer:
         return redis.Redis(unix_socket_path=self.unix_socket)
 
     def start(self) -> PrivateServer:
+        """Start the server and wait until it answers (a TCP port taken meanwhile: retry)."""
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except _ExitedAtStartUp:
+                if not self.tcp or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> PrivateServer:
         self._dir = tempfile.TemporaryDirectory(prefix="typedset-server-")
         directory = self._dir.name
         args = [self.binary, "--save", "", "--appendonly", "no", "--dir", directory]
         args += ["--daemonize", "no", "--logfile", os.path.join(directory, "server.log")]
         if self.tcp:
-            self.port = _free_port()
+            self.port = _free_port(self.cluster)
             args += ["--port", str(self.port), "--bind", "127.0.0.1"]
         else:
             self.unix_socket = os.path.join(directory, "server.sock")
@@ -132,7 +167,7 @@ class PrivateServer:
                 if self._process.poll() is not None:
                     log = Path(self._dir.name if self._dir else ".", "server.log")
                     detail = log.read_text() if log.exists() else ""
-                    raise RuntimeError(f"{self.binary} exited at start-up:\n{detail[-2000:]}")
+                    raise _ExitedAtStartUp(f"{self.binary} exited at start-up:\n{detail[-2000:]}")
                 try:
                     client.ping()
                     break
