@@ -129,8 +129,11 @@ def stream_value_types(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
         AsyncPriorityStream(ar, "x", serializer=NamedTupleCodec(Point)), AsyncPriorityStream[Point]
     )
     assert_type(MemoryPriorityStream(serializer=MsgspecCodec(Task)), MemoryPriorityStream[Task])
-    stream: Mapping[str, Task] = PriorityStream(r, "x", serializer=MsgspecCodec(Task))
-    assert_type(stream, Mapping[str, Task])
+    takes_a_mapping(PriorityStream(r, "x", serializer=MsgspecCodec(Task)))
+
+
+def takes_a_mapping(mapping: Mapping[str, Task]) -> None:
+    """A PriorityStream[Task] is a Mapping[str, Task] wherever one is expected."""
 
 
 def stream_results(r: redis.Redis) -> None:
