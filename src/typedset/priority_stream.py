@@ -205,11 +205,15 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         return KeysView(self)
 
     def values(self) -> ValuesView[V]:
-        """Values in priority order, fetched with their keys in pages of 500."""
+        """Values in priority order, fetched with their keys in pages of 500.
+
+        A value that cannot be decoded is logged and skipped (``s[key]`` raises
+        :class:`~typedset.DecodeError` for it).
+        """
         return _Values(self)
 
     def items(self) -> ItemsView[str, V]:
-        """``(key, value)`` pairs in priority order, in pages of 500."""
+        """``(key, value)`` pairs in priority order, in pages of 500; undecodable ones skipped."""
         return _Items(self)
 
     # --- dead letters ------------------------------------------------------------
