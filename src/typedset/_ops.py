@@ -33,6 +33,7 @@ from .errors import EncodeError
 from .protocols import Arg, Serializer
 
 __all__ = [
+    "PAGE_SIZE",
     "Call",
     "Flow",
     "Send",
@@ -47,6 +48,7 @@ __all__ = [
     "check_timeout",
     "encode",
     "format_score",
+    "hash_entries",
     "pairs",
     "run",
     "run_batch",
@@ -55,6 +57,9 @@ __all__ = [
 
 R = TypeVar("R")
 T = TypeVar("T")
+
+#: Members fetched per round trip while iterating, by every collection kind.
+PAGE_SIZE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +239,14 @@ def pairs(reply: object) -> list[tuple[bytes, str]]:
     if isinstance(reply[0], list | tuple):
         return [(as_bytes(m), as_text(s)) for m, s in reply]
     return [(as_bytes(reply[i]), as_text(reply[i + 1])) for i in range(0, len(reply), 2)]
+
+
+def hash_entries(reply: object) -> list[tuple[object, object]]:
+    """``(field, value)`` pairs of an HGETALL reply: a dict (RESP3) or a flat list (RESP2)."""
+    if isinstance(reply, dict):
+        return list(reply.items())
+    assert isinstance(reply, list | tuple), reply
+    return [(reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
 
 
 def as_int(reply: object) -> int:

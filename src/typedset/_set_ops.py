@@ -17,6 +17,7 @@ import msgspec
 from . import _scripts as scripts
 from ._keys import set_keys
 from ._ops import (
+    PAGE_SIZE,
     Call,
     Flow,
     Sleep,
@@ -30,6 +31,7 @@ from ._ops import (
     check_timeout,
     encode,
     format_score,
+    hash_entries,
     ignore,
     pairs,
     run,
@@ -49,8 +51,6 @@ _ZADD_FLAG: dict[str, str] = {"replace": "", "keep": "NX", "min": "LT", "max": "
 #: Members per command in ``update``; a pipeline carries up to ``_CHUNKS_PER_TRIP`` of them.
 _CHUNK = 1000
 _CHUNKS_PER_TRIP = 10
-#: Members fetched per round trip while iterating.
-PAGE_SIZE = 500
 #: Longest sleep between polls of a blocking ScheduledSet pop.
 _POLL_MAX = 0.05
 
@@ -228,14 +228,19 @@ class SetOps(Generic[T]):
     def size(self) -> Call[int]:
         return Call(("ZCARD", self.keys.pending), as_int)
 
-    def isdisjoint(self, items: Iterable[object]) -> Flow[bool]:
-        """Whether none of ``items`` is present: one ZMSCORE, none for no items."""
+    def _members(self, items: Iterable[object]) -> list[bytes]:
+        """The encoded ``items``, less those this codec cannot encode (they cannot be members)."""
         members = []
         for item in items:
             try:
                 members.append(self.encode(cast("T", item)))
             except EncodeError:
-                continue  # what this codec cannot encode cannot be a member
+                continue
+        return members
+
+    def isdisjoint(self, items: Iterable[object]) -> Flow[bool]:
+        """Whether none of ``items`` is present: one ZMSCORE, none for no items."""
+        members = self._members(items)
         if not members:
             return True
         scores = yield from run(Call(("ZMSCORE", self.keys.pending, *members), _list))
@@ -351,14 +356,11 @@ class SetOps(Generic[T]):
     ) -> Call[int]:
         """``self op= items`` for any iterable, atomically, in one script call."""
         args: list[Arg] = [op, self.flag]
-        for item in items:
-            if op in ("sub", "and"):
-                # Something this codec cannot encode cannot be a member: nothing to match.
-                try:
-                    args += ["", self.encode(item)]
-                except EncodeError:
-                    continue
-            else:
+        if op in ("sub", "and"):  # only membership matters: no scores
+            for member in self._members(items):
+                args += ["", member]
+        else:
+            for item in items:
                 args += [self._default_score(item, None) or "", self.encode(item)]
         return script_call(scripts.COMBINE, (self.keys.pending,), tuple(args), as_int)
 
@@ -394,13 +396,8 @@ def _blocking_pair(reply: object) -> list[tuple[bytes, str]]:
 
 
 def _dead_letters(reply: object) -> list[DeadLetter]:
-    if isinstance(reply, dict):
-        entries = list(reply.items())
-    else:
-        assert isinstance(reply, list | tuple), reply
-        entries = [(reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
     letters = []
-    for raw, record in entries:
+    for raw, record in hash_entries(reply):
         parsed = _record_decoder.decode(as_bytes(record))
         score = float(parsed.score) if parsed.score else 0.0
         letters.append(DeadLetter(as_bytes(raw), parsed.reason, score, float(parsed.at)))

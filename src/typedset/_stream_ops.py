@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from . import _scripts as scripts
 from ._keys import stream_keys
 from ._ops import (
+    PAGE_SIZE,
     Call,
     Flow,
     as_bytes,
@@ -29,6 +30,7 @@ from ._ops import (
     check_score,
     encode,
     format_score,
+    hash_entries,
     ignore,
     run,
     script_call,
@@ -42,9 +44,6 @@ __all__ = ["StreamCursor", "StreamOps"]
 V = TypeVar("V")
 R = TypeVar("R")
 log = logging.getLogger("typedset")
-
-#: Keys fetched per round trip while iterating.
-PAGE_SIZE = 500
 
 #: Where an iteration stands: (priority text, key) of the last key yielded.
 StreamCursor = tuple[str, str]
@@ -88,6 +87,13 @@ class StreamOps(Generic[V]):
     def add_many(
         self, items: Iterable[tuple[str, V, float]], readd: bool
     ) -> Call[list[float | None]]:
+        return self._script(scripts.STREAM_ADD, self._add_args(items, readd), _new_priorities)
+
+    def add(self, key: str, value: V, score: float, readd: bool) -> Call[float | None]:
+        args = self._add_args([(key, value, score)], readd)
+        return self._script(scripts.STREAM_ADD, args, lambda reply: _new_priorities(reply)[0])
+
+    def _add_args(self, items: Iterable[tuple[str, V, float]], readd: bool) -> tuple[Arg, ...]:
         """Everything is checked and encoded before anything is sent."""
         args: list[Arg] = [_flag(readd)]
         for entry in items:
@@ -96,11 +102,7 @@ class StreamOps(Generic[V]):
                 raise TypeError(f"add_many takes (key, value, score) tuples, not {entry!r}")
             key, value, score = entry
             args += [check_key(key), encode(self.codec, value), _priority_text(score, "score")]
-        return self._script(scripts.STREAM_ADD, tuple(args), _new_priorities)
-
-    def add(self, key: str, value: V, score: float, readd: bool) -> Call[float | None]:
-        many = self.add_many([(key, value, score)], readd)
-        return Call(many.command, lambda reply: _new_priorities(reply)[0], many.script)
+        return tuple(args)
 
     def increment(self, key: str, by: float) -> Call[float]:
         def parse(reply: object) -> float:
@@ -167,8 +169,8 @@ class StreamOps(Generic[V]):
         return self.decode(key, value)
 
     def priority(self, key: str) -> Call[float | None]:
-        call = self._script(scripts.STREAM_LOOKUP, (check_key(key),), _lookup_reply)
-        return Call(call.command, lambda reply: _lookup_reply(reply)[1], call.script)
+        args = (check_key(key),)
+        return self._script(scripts.STREAM_LOOKUP, args, lambda reply: _lookup_reply(reply)[1])
 
     def contains(self, key: object) -> Flow[bool]:
         if not isinstance(key, str):
@@ -273,7 +275,4 @@ def _lookup_reply(reply: object) -> tuple[bytes | None, float | None]:
 
 
 def _dead_letters(reply: object) -> dict[str, bytes]:
-    if isinstance(reply, dict):
-        return {_text(key): as_bytes(value) for key, value in reply.items()}
-    assert isinstance(reply, list | tuple), reply
-    return {_text(reply[i]): as_bytes(reply[i + 1]) for i in range(0, len(reply), 2)}
+    return {_text(key): as_bytes(value) for key, value in hash_entries(reply)}
