@@ -10,7 +10,7 @@ or ``_flow``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, ClassVar, Generic, cast
 
 from typing_extensions import TypeVar
@@ -25,6 +25,11 @@ __all__ = ["Async", "Blocking", "Collection", "share_docs"]
 C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E")
+K = TypeVar("K")
+
+#: Fetches one page of a walk after a cursor: the entries and the next cursor (``None`` at the end).
+Page = Callable[[K | None], Flow[tuple[list[E], K | None]]]
 
 
 class Collection(Generic[C, T]):
@@ -65,6 +70,15 @@ class Blocking(Collection[SyncClient, T]):
     def _flow(self, flow: Flow[R]) -> R:
         return drive(self._client, flow)
 
+    def _paged(self, page: Page[K, E]) -> Iterator[E]:
+        """Every entry of a walk, one page (one round trip) at a time."""
+        cursor: K | None = None
+        while True:
+            entries, cursor = self._flow(page(cursor))
+            yield from entries
+            if cursor is None:
+                return
+
 
 class Async(Collection[AsyncClient, T]):
     """Runs calls and flows as coroutines on an asyncio client."""
@@ -78,9 +92,20 @@ class Async(Collection[AsyncClient, T]):
     def _flow(self, flow: Flow[R]) -> Coroutine[object, None, R]:
         return adrive(self._client, flow)
 
+    async def _paged(self, page: Page[K, E]) -> AsyncIterator[E]:
+        """Every entry of a walk, one page (one round trip) at a time."""
+        cursor: K | None = None
+        while True:
+            entries, cursor = await self._flow(page(cursor))
+            for entry in entries:
+                yield entry
+            if cursor is None:
+                return
+
 
 def share_docs(twin: type[Any], original: type[Any], renamed: dict[str, str]) -> None:
     """Give each async method without a docstring the docstring of its blocking twin."""
     for attr, value in vars(twin).items():
-        if inspect.isfunction(value) and value.__doc__ is None:
-            value.__doc__ = getattr(original, renamed.get(attr, attr)).__doc__
+        blocking = getattr(original, renamed.get(attr, attr), None)
+        if inspect.isfunction(value) and value.__doc__ is None and blocking is not None:
+            value.__doc__ = blocking.__doc__

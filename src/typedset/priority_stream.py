@@ -20,12 +20,13 @@ from collections.abc import (
     ValuesView,
 )
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
 from ._base import Async, Blocking, Collection, share_docs
-from ._stream_ops import StreamCursor, StreamOps
+from ._stream_ops import StreamOps
 from .codecs import StrCodec
 from .protocols import AsyncClient, Serializer, SyncClient
 
@@ -179,18 +180,13 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         return self._call(self._ops.size())
 
     def __contains__(self, key: object) -> bool:
-        return self._flow(self._ops.contains(key))
+        return self.contains(cast("str", key))  # a key that is not a str: False, no I/O
 
     def __len__(self) -> int:
         return self.size()
 
     def _walk(self, with_values: bool) -> Iterator[tuple[str, V | None]]:
-        cursor: StreamCursor | None = None
-        while True:
-            entries, cursor = self._flow(self._ops.page(cursor, with_values))
-            yield from entries
-            if cursor is None:
-                return
+        return self._paged(partial(self._ops.page, with_values=with_values))
 
     def __iter__(self) -> Iterator[str]:
         """Keys, highest priority first, in pages of 500 (one round trip each).
@@ -311,14 +307,8 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
     async def size(self) -> int:
         return await self._call(self._ops.size())
 
-    async def _walk(self, with_values: bool) -> AsyncIterator[tuple[str, V | None]]:
-        cursor: StreamCursor | None = None
-        while True:
-            entries, cursor = await self._flow(self._ops.page(cursor, with_values))
-            for entry in entries:
-                yield entry
-            if cursor is None:
-                return
+    def _walk(self, with_values: bool) -> AsyncIterator[tuple[str, V | None]]:
+        return self._paged(partial(self._ops.page, with_values=with_values))
 
     def __aiter__(self) -> AsyncIterator[str]:
         return (key async for key, _ in self._walk(with_values=False))

@@ -2,12 +2,12 @@
 
 ``_SetBase`` holds everything that is not I/O: the constructor and its type
 overloads, ``name``, ``serializer``, ``repr`` (from ``_base.Collection``) and
-the choice of how to run an in-place operator. ``SortedSet`` and ``AsyncSortedSet`` are twins: each
-method builds its call in ``_set_ops`` and hands it to a driver, ``drive`` or
-``adrive``, and nothing else. The async twins share the sync twins'
-docstrings (copied by ``share_docs``), so a method is documented once.
-Costs are given as round trips and Redis time complexity (N members in the
-set, M in the call).
+the choice of how to run an in-place operator. ``SortedSet`` and
+``AsyncSortedSet`` are twins: each method builds its call in ``_set_ops`` and
+hands it to a driver, ``drive`` or ``adrive``, and nothing else. The async
+twins share the sync twins' docstrings (copied by ``share_docs``), so a
+method is documented once. Costs are given as round trips and Redis time
+complexity (N members in the set, M in the call).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing_extensions import Self, TypeVar
 from ._base import Async, Blocking, Collection, share_docs
 from ._driver import same_slot
 from ._ops import Call
-from ._set_ops import Cursor, DeadLetter, SetOps
+from ._set_ops import DeadLetter, SetOps
 from .codecs import StrCodec
 from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
 
@@ -94,6 +94,12 @@ class _SetBase(Collection[C, T]):
             and other._ops.codec == self._ops.codec
             and same_slot(self._client, self.name, other.name)
         )
+
+    def _combine_call(self, op: _Op, other: Iterable[Any]) -> Call[int]:
+        """``self op= other`` as one script call, reading ``other`` on the server if it can."""
+        if self._server_side(other):
+            return self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
+        return self._ops.combine_with_items(op, other)
 
 
 class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
@@ -203,12 +209,7 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         An item present for the whole iteration with an unchanged score is
         yielded exactly once, even while others add and pop.
         """
-        cursor: Cursor | None = None
-        while True:
-            items, cursor = self._flow(self._ops.page(cursor))
-            yield from items
-            if cursor is None:
-                return
+        return self._paged(self._ops.page)
 
     # --- dead letters ------------------------------------------------------------
 
@@ -237,24 +238,19 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         reads it directly and its scores are copied; other items are scored
         as ``add`` would score them.
         """
-        self._call(self._combine("or", other))
+        self._call(self._combine_call("or", other))
 
     def intersection_update(self, other: Iterable[object]) -> None:
         """Keep only items also in ``other`` (``s &= other``). Atomic; one round trip; O(N + M)."""
-        self._call(self._combine("and", other))
+        self._call(self._combine_call("and", other))
 
     def difference_update(self, other: Iterable[object]) -> None:
         """Remove every item of ``other`` (``s -= other``). Atomic; one round trip; O(M log N)."""
-        self._call(self._combine("sub", other))
+        self._call(self._combine_call("sub", other))
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
         """Remove items in both, add the others (``s ^= other``). Atomic; one round trip."""
-        self._call(self._combine("xor", other))
-
-    def _combine(self, op: _Op, other: Iterable[Any]) -> Call[int]:
-        if self._server_side(other):
-            return self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
-        return self._ops.combine_with_items(op, other)
+        self._call(self._combine_call("xor", other))
 
     # Binary operators build a builtin set from one batched pass over each
     # side, not one round trip per item as the ABC's mixins would.
@@ -374,14 +370,8 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     async def size(self) -> int:
         return await self._call(self._ops.size())
 
-    async def __aiter__(self) -> AsyncIterator[T]:
-        cursor: Cursor | None = None
-        while True:
-            items, cursor = await self._flow(self._ops.page(cursor))
-            for item in items:
-                yield item
-            if cursor is None:
-                return
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._paged(self._ops.page)
 
     async def dead_letters(self) -> list[DeadLetter]:
         return await self._call(self._ops.dead_letters())
@@ -411,11 +401,9 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
         await self._combine("xor", other)
 
     async def _combine(self, op: _Op, other: Iterable[Any] | AsyncIterable[Any]) -> None:
-        if self._server_side(other):
-            call = self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
-        else:
-            call = self._ops.combine_with_items(op, await _collect(other))
-        await self._call(call)
+        # A set the server can read is sent by name; anything else is read here first.
+        items = other if self._server_side(other) else await _collect(other)
+        await self._call(self._combine_call(op, cast("Iterable[Any]", items)))
 
 
 async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
