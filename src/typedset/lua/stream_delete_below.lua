@@ -9,9 +9,5 @@
 -- Returns  the removed keys, highest priority first.
 local keys = redis.call('ZREVRANGEBYSCORE', priorities, '(' .. ARGV[1], '-inf')
 remove_items(keys)
-if ARGV[2] == '1' then
-  for i = 1, #keys, 1000 do
-    redis.call('SADD', gated, unpack(keys, i, math.min(i + 999, #keys)))
-  end
-end
+if ARGV[2] == '1' then in_chunks('SADD', gated, keys) end
 return keys

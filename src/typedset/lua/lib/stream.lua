@@ -9,19 +9,21 @@ local clock = redis.call('TIME')
 local now_text = clock[1] .. '.' .. string.format('%06d', tonumber(clock[2]))
 local now = tonumber(now_text)
 
-local function remove_items(keys)
-  for i = 1, #keys, 1000 do
-    local chunk = {unpack(keys, i, math.min(i + 999, #keys))}
-    redis.call('ZREM', priorities, unpack(chunk))
-    redis.call('HDEL', values, unpack(chunk))
+-- Run COMMAND on KEY with the members of LIST, 1000 at a time (unpack has a limit).
+local function in_chunks(command, key, list)
+  for i = 1, #list, 1000 do
+    redis.call(command, key, unpack(list, i, math.min(i + 999, #list)))
   end
+end
+
+local function remove_items(keys)
+  in_chunks('ZREM', priorities, keys)
+  in_chunks('HDEL', values, keys)
 end
 
 -- Cool-downs that have ended (deadline <= now) go, and with them the items
 -- that pull(purge=False) kept until then. Each script sweeps before it does
 -- anything else, so what it sees is current and no sweeper process is needed.
 local ended = redis.call('ZRANGEBYSCORE', cooling, '-inf', now_text)
-for i = 1, #ended, 1000 do
-  redis.call('ZREM', cooling, unpack(ended, i, math.min(i + 999, #ended)))
-end
+in_chunks('ZREM', cooling, ended)
 remove_items(ended)
