@@ -22,7 +22,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -79,6 +79,62 @@ async def _aclose(client: object) -> None:
         await close()
 
 
+class _Comparison(RuleBasedStateMachine):
+    """A real collection and its model, on a server of the user's choosing.
+
+    The real one is the blocking class, or, when an asyncio client factory is
+    given, its async twin behind a :class:`BlockingView` on one event loop.
+    """
+
+    #: (blocking client factory, asyncio client factory or None); a tuple, so not a method.
+    factories: tuple[Callable[[], SyncClient], Callable[[], AsyncClient] | None]
+    real: Any
+    model: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.client = self.factories[0]()
+        self.clock = _server_time(self.client)
+
+    def _real(
+        self, blocking: Callable[[SyncClient], Any], twin: Callable[[AsyncClient], Any]
+    ) -> Any:
+        """The collection under test, built by ``blocking`` or by ``twin``."""
+        async_factory = self.factories[1]
+        if async_factory is None:
+            return blocking(self.client)
+        self.loop = asyncio.new_event_loop()
+        self.async_client = async_factory()
+        return BlockingView(twin(self.async_client), self.loop)
+
+    def teardown(self) -> None:
+        if hasattr(self, "real"):
+            self.real.clear()
+            self.real.clear_dead_letters()
+        if hasattr(self, "loop"):
+            self.loop.run_until_complete(_aclose(self.async_client))
+            self.loop.close()
+        _close(self.client)
+
+    def both(self, call: Callable[[Any], Any]) -> tuple[Any, Any] | None:
+        """``(expected, got)`` from model and real, or ``None`` if both raised KeyError."""
+        try:
+            expected: Any = call(self.model)
+        except KeyError:
+            try:
+                got = call(self.real)
+            except KeyError:
+                return None
+            raise AssertionError(f"model raised KeyError, real returned {got!r}") from None
+        return expected, call(self.real)
+
+    def results(self, call: Callable[[Any], Any]) -> tuple[Any, Any]:
+        """``(expected, got)`` of a call that raises KeyError on neither."""
+        result = self.both(call)
+        assert result is not None, "both raised KeyError"
+        return result
+
+
 def sorted_set_machine(
     kind: Kind,
     client_factory: Callable[[], SyncClient],
@@ -100,51 +156,26 @@ def sorted_set_machine(
         offsets = st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
         steps = st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0])
 
-    class SortedSetMachine(RuleBasedStateMachine):
+    class SortedSetMachine(_Comparison):
+        factories = (client_factory, async_client_factory)
+
         def __init__(self) -> None:
             super().__init__()
-            self.client = client_factory()
-            self.clock = _server_time(self.client)
             self.base = self.clock() if timed else 0.0
 
         @initialize(policy=policies)
         def create(self, policy: Any) -> None:
             name = f"machine:{uuid.uuid4().hex[:12]}"
-            if async_client_factory is None:
-                self.real = real_cls(self.client, name, on_duplicate=policy)
-            else:
-                self.loop = asyncio.new_event_loop()
-                self.async_client = async_client_factory()
-                twin = async_cls(self.async_client, name, on_duplicate=policy)
-                self.real = cast("SortedSet[Any]", BlockingView(twin, self.loop))
+            self.real = self._real(
+                lambda client: real_cls(client, name, on_duplicate=policy),
+                lambda client: async_cls(client, name, on_duplicate=policy),
+            )
             self.model = model_cls(name, on_duplicate=policy, clock=self.clock)
-
-        def teardown(self) -> None:
-            if hasattr(self, "real"):
-                self.real.clear()
-                self.real.clear_dead_letters()
-            if hasattr(self, "loop"):
-                self.loop.run_until_complete(_aclose(self.async_client))
-                self.loop.close()
-            _close(self.client)
 
         def same_score(self, a: float | None, b: float | None) -> bool:
             if a is None or b is None:
                 return a is b
             return abs(a - b) < 60 if timed else a == b
-
-        def both(self, call: Callable[[Any], Any]) -> Any:
-            """Run ``call`` on model and real; they must agree on result or KeyError."""
-            try:
-                expected: Any = call(self.model)
-            except KeyError:
-                try:
-                    got = call(self.real)
-                except KeyError:
-                    return None
-                raise AssertionError(f"model raised KeyError, real returned {got!r}") from None
-            got = call(self.real)
-            return expected, got
 
         @rule(item=items, offset=st.none() | offsets)
         def add(self, item: str, offset: float | None) -> None:
@@ -171,7 +202,7 @@ def sorted_set_machine(
 
         @rule(n=st.integers(-1, 5))
         def take(self, n: int) -> None:
-            expected, got = self.both(lambda s: s.take(n))
+            expected, got = self.results(lambda s: s.take(n))
             assert expected == got
 
         @rule(position=st.integers(-3, 3))
@@ -182,12 +213,12 @@ def sorted_set_machine(
 
         @rule()
         def peek_score(self) -> None:
-            expected, got = self.both(lambda s: s.peek_score())
+            expected, got = self.results(lambda s: s.peek_score())
             assert self.same_score(expected, got), (expected, got)
 
         @rule(item=items)
         def score(self, item: str) -> None:
-            expected, got = self.both(lambda s: s.score(item))
+            expected, got = self.results(lambda s: s.score(item))
             assert self.same_score(expected, got), (expected, got)
 
         @rule(item=items, by=steps)
@@ -228,7 +259,7 @@ def sorted_set_machine(
         @precondition(lambda self: kind == "scheduled")
         @rule()
         def available(self) -> None:
-            expected, got = self.both(lambda s: s.available())
+            expected, got = self.results(lambda s: s.available())
             assert expected == got
 
         @rule()
@@ -268,57 +299,38 @@ def priority_stream_machine(
 ) -> type[RuleBasedStateMachine]:
     """A state machine class comparing ``PriorityStream`` (or its async twin) with its model."""
 
-    class PriorityStreamMachine(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.client = client_factory()
-            self.clock = _server_time(self.client)
+    class PriorityStreamMachine(_Comparison):
+        factories = (client_factory, async_client_factory)
 
         @initialize(decay=st.sampled_from([0.0, 0.5, 1.0, 3.0]))
         def create(self, decay: float) -> None:
             name = f"machine:{uuid.uuid4().hex[:12]}"
-            if async_client_factory is None:
-                self.real = PriorityStream(self.client, name, decay=decay)
-            else:
-                self.loop = asyncio.new_event_loop()
-                self.async_client = async_client_factory()
-                twin = AsyncPriorityStream(self.async_client, name, decay=decay)
-                self.real = cast("PriorityStream[str]", BlockingView(twin, self.loop))
+            self.real = self._real(
+                lambda client: PriorityStream(client, name, decay=decay),
+                lambda client: AsyncPriorityStream(client, name, decay=decay),
+            )
             self.model = MemoryPriorityStream(name, decay=decay, clock=self.clock)
 
-        def teardown(self) -> None:
-            if hasattr(self, "real"):
-                self.real.clear()
-            if hasattr(self, "loop"):
-                self.loop.run_until_complete(_aclose(self.async_client))
-                self.loop.close()
-            _close(self.client)
-
-        def both(self, call: Callable[[Any], Any]) -> None:
-            """Run ``call`` on model and real: the same result, or KeyError from both."""
-            try:
-                expected = call(self.model)
-            except KeyError:
-                try:
-                    got = call(self.real)
-                except KeyError:
-                    return
-                raise AssertionError(f"model raised KeyError, real returned {got!r}") from None
-            got = call(self.real)
+        def agree(self, call: Callable[[Any], Any]) -> None:
+            """The same result (dicts in the same order), or KeyError from both."""
+            result = self.both(call)
+            if result is None:
+                return
+            expected, got = result
             assert got == expected, (got, expected)
             if isinstance(expected, dict):
                 assert list(got) == list(expected), "same order"
 
         @rule(key=stream_keys, value=items, score=stream_scores, readd=st.booleans())
         def add(self, key: str, value: str, score: float, readd: bool) -> None:
-            self.both(lambda s: s.add(key, value, score, readd=readd))
+            self.agree(lambda s: s.add(key, value, score, readd=readd))
 
         @rule(
             batch=st.lists(st.tuples(stream_keys, items, stream_scores), max_size=5),
             readd=st.booleans(),
         )
         def add_many(self, batch: list[tuple[str, str, float]], readd: bool) -> None:
-            self.both(lambda s: s.add_many(batch, readd=readd))
+            self.agree(lambda s: s.add_many(batch, readd=readd))
 
         @rule(
             count=st.integers(1, 4),
@@ -328,28 +340,28 @@ def priority_stream_machine(
         )
         def pull(self, count: int, purge: bool, gate: bool, cool_down: str) -> None:
             when = _cool_down(cool_down, self.clock())
-            self.both(lambda s: s.pull(count, purge=purge, gate=gate, **when))
+            self.agree(lambda s: s.pull(count, purge=purge, gate=gate, **when))
 
         @rule(key=stream_keys, by=stream_scores)
         def increment(self, key: str, by: float) -> None:
-            self.both(lambda s: s.increment(key, by))
+            self.agree(lambda s: s.increment(key, by))
 
         @rule(by=stream_scores)
         def decrement_all(self, by: float) -> None:
-            self.both(lambda s: s.decrement_all(by))
+            self.agree(lambda s: s.decrement_all(by))
 
         @rule(threshold=stream_scores, gate=st.booleans())
         def delete_below(self, threshold: float, gate: bool) -> None:
-            self.both(lambda s: s.delete_below(threshold, gate=gate))
+            self.agree(lambda s: s.delete_below(threshold, gate=gate))
 
         @rule(key=stream_keys)
         def read_one(self, key: str) -> None:
-            self.both(lambda s: s[key])
-            self.both(lambda s: (s.get(key), s.priority(key), key in s))
+            self.agree(lambda s: s[key])
+            self.agree(lambda s: (s.get(key), s.priority(key), key in s))
 
         @rule()
         def clear(self) -> None:
-            self.both(lambda s: s.clear())
+            self.agree(lambda s: s.clear())
 
         @invariant()
         def same_items_in_the_same_order(self) -> None:
