@@ -33,7 +33,18 @@ T = TypeVar("T", default=str)
 _POLICIES = ("replace", "keep", "min", "max")
 
 
-def _number(value: object, what: str) -> float:
+def encode_with(serializer: Serializer[Any], item: object) -> bytes:
+    """What Redis would store for ``item``; any failure is an :class:`EncodeError`."""
+    try:
+        data = serializer.dumps(item)
+    except EncodeError:
+        raise
+    except Exception as exc:
+        raise EncodeError(f"cannot encode {type(item).__name__}: {exc}") from exc
+    return data.encode() if isinstance(data, str) else data
+
+
+def number(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{what} must be a number, not {type(value).__name__}")
     if math.isnan(value):
@@ -91,13 +102,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     # --- internals -------------------------------------------------------------
 
     def _encode(self, item: object) -> bytes:
-        try:
-            data = self.serializer.dumps(cast("T", item))
-        except EncodeError:
-            raise
-        except Exception as exc:
-            raise EncodeError(f"cannot encode {type(item).__name__}: {exc}") from exc
-        return data.encode() if isinstance(data, str) else data
+        return encode_with(self.serializer, item)
 
     def _put(self, member: bytes, score: float) -> None:
         old = self._scores.get(member)
@@ -124,9 +129,9 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     def _score_for(self, item: T, score: float | None, now: float | None = None) -> float:
         """Explicit score, else the scorer's, else the default (``now`` if a batch fixed it)."""
         if score is not None:
-            return _number(score, "score")
+            return number(score, "score")
         if self.scorer is not None:
-            return _number(self.scorer(item), "scorer result")
+            return number(self.scorer(item), "scorer result")
         if now is not None:
             return now
         return self.clock() if self._timed else 0.0
@@ -151,13 +156,13 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             self._put(member, score)
 
     def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        staged = [(self._encode(item), _number(score, "score")) for item, score in pairs]
+        staged = [(self._encode(item), number(score, "score")) for item, score in pairs]
         for member, score in staged:
             self._put(member, score)
 
     def increment(self, item: T, by: float = 1.0) -> float:
         member = self._encode(item)
-        step = _number(by, "by")
+        step = number(by, "by")
         if member not in self._scores:
             raise KeyError(item)
         new = self._scores[member] + step

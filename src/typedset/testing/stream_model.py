@@ -17,8 +17,8 @@ from typing import Any, cast, overload
 from typing_extensions import TypeVar
 
 from ..codecs import StrCodec
-from ..errors import EncodeError
 from ..protocols import Serializer
+from .model import encode_with, number
 
 __all__ = ["MemoryPriorityStream"]
 
@@ -27,11 +27,10 @@ V = TypeVar("V", default=str)
 
 
 def _finite(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{what} must be a number, not {type(value).__name__}")
-    if math.isnan(value) or math.isinf(value):
+    checked = number(value, what)
+    if math.isinf(checked):
         raise ValueError(f"{what} must be finite, not {value!r}")
-    return float(value)
+    return checked
 
 
 def _key(key: object) -> str:
@@ -83,15 +82,6 @@ class MemoryPriorityStream(Mapping[str, V]):
 
     # --- internals -------------------------------------------------------------
 
-    def _encode(self, value: V) -> bytes:
-        try:
-            data = self.serializer.dumps(value)
-        except EncodeError:
-            raise
-        except Exception as exc:
-            raise EncodeError(f"cannot encode {type(value).__name__}: {exc}") from exc
-        return data.encode() if isinstance(data, str) else data
-
     def _sweep(self) -> int:
         """End the cool-downs that are over, and the items kept until then."""
         now = self.clock()
@@ -115,7 +105,8 @@ class MemoryPriorityStream(Mapping[str, V]):
         self, items: Iterable[tuple[str, V, float]], *, readd: bool = False
     ) -> list[float | None]:
         staged = [
-            (_key(key), self._encode(value), _finite(score, "score")) for key, value, score in items
+            (_key(key), encode_with(self.serializer, value), _finite(score, "score"))
+            for key, value, score in items
         ]
         self._sweep()
         results: list[float | None] = []
