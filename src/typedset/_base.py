@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, ClassVar, Generic, cast
+from typing import Any, ClassVar, Generic
 
 from typing_extensions import TypeVar
 
-from ._driver import adrive, check_client, drive
+from ._backend import backend_for
+from ._driver import adrive, drive
 from ._ops import Call, Flow, run
 from .protocols import AsyncClient, Serializer, SyncClient
 
@@ -37,12 +38,13 @@ class Collection(Generic[C, T]):
 
     _asyncio: ClassVar[bool] = False
     _client: C
+    _backend: Any
     _codec: Serializer[T]
     _name: str
 
     def _bind(self, client: C, name: str, codec: Serializer[T]) -> None:
-        """Refuse a client of the wrong flavour or one that mangles this codec's bytes; keep it."""
-        check_client(cast("SyncClient | AsyncClient", client), codec, asyncio=self._asyncio)
+        """Refuse a client of the wrong flavour (before anything is sent); keep it."""
+        self._backend = backend_for(client, asyncio=self._asyncio)
         self._client = client
         self._name = name
         self._codec = codec
@@ -65,10 +67,10 @@ class Blocking(Collection[SyncClient, T]):
     """Runs calls and flows to their results on a blocking client."""
 
     def _call(self, call: Call[R]) -> R:
-        return drive(self._client, run(call))
+        return drive(self._backend, run(call))
 
     def _flow(self, flow: Flow[R]) -> R:
-        return drive(self._client, flow)
+        return drive(self._backend, flow)
 
     def _paged(self, page: Page[K, E]) -> Iterator[E]:
         """Every entry of a walk, one page (one round trip) at a time."""
@@ -87,10 +89,10 @@ class Async(Collection[AsyncClient, T]):
 
     # Plain functions returning the driver's coroutine: no extra coroutine per call.
     def _call(self, call: Call[R]) -> Coroutine[object, None, R]:
-        return adrive(self._client, run(call))
+        return adrive(self._backend, run(call))
 
     def _flow(self, flow: Flow[R]) -> Coroutine[object, None, R]:
-        return adrive(self._client, flow)
+        return adrive(self._backend, flow)
 
     async def _paged(self, page: Page[K, E]) -> AsyncIterator[E]:
         """Every entry of a walk, one page (one round trip) at a time."""

@@ -1,84 +1,155 @@
-"""The only code that does I/O. It holds no logic: it answers a flow's steps.
+"""Drives flows over a backend: the retry policy, redirects, and waiting.
 
-A flow (see ``_ops``) yields :class:`~._ops.Send` (one command line),
-:class:`~._ops.SendMany` (a pipeline) and :class:`~._ops.Sleep`; the driver
-sends, sleeps, and hands back the raw replies, server errors included as
-values. ``drive`` and ``adrive`` are the same loop, blocking and awaiting.
+A flow (see ``_ops``) yields :class:`~._ops.Send` (command lines for one
+write) and :class:`~._ops.Sleep`; the driver hands back the replies. What
+happens when a send goes wrong is decided once, in :func:`exchange`, for
+both drivers:
+
+* a redirect (``MOVED``, ``ASK``) or a refusal (``TRYAGAIN``,
+  ``CLUSTERDOWN``, ``MASTERDOWN``, ``READONLY``, ``LOADING``) means the
+  command did not run: it is sent again, where the redirect says or after a
+  pause, a few times at most;
+* a connection failure before any complete command left the client (the
+  pool was exhausted, connecting failed) is retried the same way;
+* a connection failure after the command may have reached the server is
+  retried only for operations in :data:`~._ops.RESENDABLE`; for every
+  other operation the caller gets the client library's own
+  ``ConnectionError``/``TimeoutError``, saying which operation it was and
+  that it may or may not have been applied. Nothing else re-sends: the
+  backend bypasses the client's own ``Retry``.
+
+``drive`` and ``adrive`` are the same loop, blocking and awaiting; the
+asyncio one sends through the client's shared pipeline (``_pipeline.py``),
+except blocking commands, which get a connection of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+import contextlib
 import time
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar, cast
 
-from redis.crc import key_slot
-from redis.exceptions import ResponseError
+from ._backend import BLOCKING_MARGIN, AsyncBackend, Backend, LinkFailure
+from ._ops import Command, Flow, Send, ServerError, Sleep, routing_key
+from ._pipeline import pipeline_for
 
-from ._ops import Flow, Send, SendMany, Sleep
-from .protocols import Arg, AsyncClient, Serializer, SyncClient
-
-__all__ = ["adrive", "check_client", "drive", "same_slot"]
+__all__ = ["adrive", "drive", "exchange"]
 
 R = TypeVar("R")
 
+#: How many times one step is sent at most (the first time included).
+MAX_ATTEMPTS = 5
+#: Replies that mean "this did not run here": send again, as :func:`exchange` says.
+RETRY_CODES = frozenset(
+    {"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING"}
+)
 
-def check_client(
-    client: SyncClient | AsyncClient, codec: Serializer[Any], *, asyncio: bool
-) -> None:
-    """Refuse a client of the wrong flavour, or one that would mangle this codec's bytes."""
-    execute = getattr(client, "execute_command", None)
-    if not callable(execute):
-        raise TypeError(f"client must be a redis-py or valkey-py client, not {client!r}")
-    # A blocking client handed to an async twin would run each command before
-    # the twin failed to await it: refuse it here, before anything is sent.
-    if inspect.iscoroutinefunction(execute) != asyncio:
-        wanted = "an asyncio client (redis.asyncio)" if asyncio else "a blocking client"
-        raise TypeError(f"{client!r} is the wrong flavour: this collection needs {wanted}")
-    get_encoder = getattr(client, "get_encoder", None)
-    decodes = bool(get_encoder().decode_responses) if callable(get_encoder) else False
-    if decodes and getattr(codec, "binary", True):
-        raise ValueError(
-            f"{codec!r} stores binary data, but the client was created with "
-            "decode_responses=True and would try to decode it as text; use a client "
-            "with decode_responses=False (typedset decodes replies itself)"
+#: What a caller is told, beyond "may or may not have been applied", per operation.
+_HINTS = {
+    "pop": "pop delivers at most once: the item may have been removed and is not returned",
+    "take": "take delivers at most once: the items may have been removed and are not returned",
+    "pull": "pull delivers at most once: the items may have been pulled and are not returned",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """Request to a driver: send ``commands`` again (after ``ASKING``, to ``asking``'s node)."""
+
+    commands: tuple[Command, ...]
+    asking: ServerError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """Request to a driver: re-read the cluster's topology."""
+
+
+Policy = Generator["Wire | Refresh | Sleep", object, list[object]]
+
+
+def settled(outcome: object) -> bool:
+    """Whether a first attempt's outcome needs nothing more: replies, none of them a redirect."""
+    if not isinstance(outcome, list):
+        return False
+    return not any(isinstance(r, ServerError) and r.code in RETRY_CODES for r in outcome)
+
+
+def exchange(send: Send, key: object, outcome: list[object] | LinkFailure) -> Policy:
+    """What to do after a first attempt at ``send`` ended in ``outcome``; the final replies.
+
+    Written once for both drivers: it yields :class:`Wire`, :class:`Refresh`
+    and :class:`~._ops.Sleep` requests and receives each new outcome.
+    """
+    commands = send.commands
+    replies: list[object] = [None] * len(commands)
+    todo = list(range(len(commands)))
+    attempt = 1
+    while True:
+        asking: ServerError | None = None
+        if isinstance(outcome, LinkFailure):
+            if outcome.sent and not send.resend:
+                raise maybe_applied(outcome.error, send, key) from outcome.error
+            if attempt >= MAX_ATTEMPTS:
+                raise outcome.error
+            yield Refresh()
+            yield Sleep(_backoff(attempt))
+        else:
+            again: list[int] = []
+            first: ServerError | None = None
+            for i, reply in zip(todo, outcome, strict=True):
+                replies[i] = reply
+                if isinstance(reply, ServerError) and reply.code in RETRY_CODES:
+                    again.append(i)
+                    first = first or reply
+            if first is None or attempt >= MAX_ATTEMPTS:
+                return replies  # a refusal that outlasted the attempts is raised by the core
+            todo = again
+            if first.code == "ASK":
+                asking = first
+            elif first.code in ("MOVED", "READONLY"):
+                yield Refresh()
+            else:
+                yield Sleep(_backoff(attempt))
+        attempt += 1
+        outcome = cast(
+            "list[object] | LinkFailure", (yield Wire(tuple(commands[i] for i in todo), asking))
         )
 
 
-def same_slot(client: object, key: str, other: str) -> bool:
-    """Whether one script may touch both keys on this client's server(s)."""
-    if not hasattr(client, "nodes_manager"):  # not a cluster: any two keys will do
-        return True
-    return key_slot(key.encode()) == key_slot(other.encode())
+def _backoff(attempt: int) -> float:
+    return min(0.5, 0.025 * (1 << attempt))
 
 
-def _send(client: SyncClient, command: tuple[Arg, ...]) -> object:
+def maybe_applied(error: Exception, send: Send, key: object) -> Exception:
+    """``error``'s own class, with a message that says what may have happened."""
+    hint = _HINTS.get(send.op)
+    where = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+    message = (
+        f"typedset {send.op} on {where!r}: {error}. The connection failed after the command "
+        "was sent, so it may or may not have been applied; typedset does not send a write "
+        "twice" + (f". {hint}" if hint else "")
+    )
     try:
-        return client.execute_command(*command)
-    except ResponseError as exc:
-        return exc
+        return type(error)(message)
+    except Exception:  # an exception class that wants other arguments: keep it as it was
+        return error
 
 
-def _send_many(client: SyncClient, commands: tuple[tuple[Arg, ...], ...]) -> Sequence[object]:
-    pipe = client.pipeline(transaction=False)
-    for command in commands:
-        pipe.execute_command(*command)
-    return pipe.execute(raise_on_error=False)
+# --- blocking ---------------------------------------------------------------------
 
 
-def drive(client: SyncClient, flow: Flow[R]) -> R:
+def drive(backend: Backend, flow: Flow[R]) -> R:
     """Run a flow to its result on a blocking client."""
     try:
         step = next(flow)
         while True:
             if isinstance(step, Send):
-                step = flow.send(_send(client, step.command))
-            elif isinstance(step, SendMany):
-                step = flow.send(_send_many(client, step.commands))
+                step = flow.send(transmit(backend, step))
             else:
-                assert isinstance(step, Sleep)
                 time.sleep(step.seconds)
                 step = flow.send(None)
     except StopIteration as stop:
@@ -86,33 +157,118 @@ def drive(client: SyncClient, flow: Flow[R]) -> R:
         return result
 
 
-async def _asend_many(
-    client: AsyncClient, commands: tuple[tuple[Arg, ...], ...]
-) -> Sequence[object]:
-    pipe = client.pipeline(transaction=False)
-    for command in commands:
-        pipe.execute_command(*command)
-    return await pipe.execute(raise_on_error=False)
+def transmit(backend: Backend, send: Send) -> list[object]:
+    """One step's replies, through redirects and the retry policy."""
+    key = routing_key(send.commands[0])
+    outcome: list[object] | LinkFailure
+    try:
+        outcome = backend.transmit(key, send.commands, wait=send.wait)
+    except LinkFailure as failure:
+        outcome = failure
+    if settled(outcome):
+        return outcome  # type: ignore[return-value]
+    policy = exchange(send, key, outcome)
+    request = next(policy)
+    while True:
+        answer: object = None
+        if isinstance(request, Wire):
+            try:
+                answer = backend.transmit(
+                    key, request.commands, wait=send.wait, asking=request.asking
+                )
+            except LinkFailure as failure:
+                answer = failure
+        elif isinstance(request, Refresh):
+            with contextlib.suppress(LinkFailure):  # the next attempt fails or finds its way
+                backend.refresh()
+        else:
+            time.sleep(request.seconds)
+        try:
+            request = policy.send(answer)
+        except StopIteration as stop:
+            replies: list[object] = stop.value
+            return replies
 
 
-async def adrive(client: AsyncClient, flow: Flow[R]) -> R:
+# --- asyncio --------------------------------------------------------------------
+
+
+async def adrive(backend: AsyncBackend, flow: Flow[R]) -> R:
     """Run a flow to its result on an asyncio client."""
     try:
         step = next(flow)
         while True:
             if isinstance(step, Send):
-                # inlined (no helper coroutine): this is the hot path of every call
-                try:
-                    reply = await client.execute_command(*step.command)
-                except ResponseError as exc:
-                    reply = exc
-                step = flow.send(reply)
-            elif isinstance(step, SendMany):
-                step = flow.send(await _asend_many(client, step.commands))
+                step = flow.send(await atransmit(backend, step))
             else:
-                assert isinstance(step, Sleep)
                 await asyncio.sleep(step.seconds)
                 step = flow.send(None)
     except StopIteration as stop:
         result: R = stop.value
         return result
+
+
+async def atransmit(backend: AsyncBackend, send: Send) -> list[object]:
+    """One step's replies, through redirects and the retry policy."""
+    key = routing_key(send.commands[0])
+    outcome: list[object] | LinkFailure
+    try:
+        outcome = await _once(backend, key, send.commands, send.wait, None)
+    except LinkFailure as failure:
+        outcome = failure
+    if settled(outcome):
+        return outcome  # type: ignore[return-value]
+    policy = exchange(send, key, outcome)
+    request = next(policy)
+    while True:
+        answer: object = None
+        if isinstance(request, Wire):
+            try:
+                answer = await _once(backend, key, request.commands, send.wait, request.asking)
+            except LinkFailure as failure:
+                answer = failure
+        elif isinstance(request, Refresh):
+            with contextlib.suppress(LinkFailure):
+                await backend.refresh()
+        else:
+            await asyncio.sleep(request.seconds)
+        try:
+            request = policy.send(answer)
+        except StopIteration as stop:
+            replies: list[object] = stop.value
+            return replies
+
+
+async def _once(
+    backend: AsyncBackend,
+    key: object,
+    commands: Sequence[Command],
+    wait: float | None,
+    asking: ServerError | None,
+) -> list[object]:
+    if not backend.ready:
+        await backend.start()
+    node = backend.node(key, asking)
+    if wait is None:
+        return await pipeline_for(backend).submit(node, commands)
+    # A blocking command holds its connection until the server answers: it
+    # gets one of its own, never the shared pipeline's. When the pool has
+    # none to spare within the wait, the command never runs and is answered
+    # as the server answers a wait that ran out: nil.
+    slots = pipeline_for(backend).blocking_slots(node)
+    try:
+        await asyncio.wait_for(slots.acquire(), wait)
+    except asyncio.TimeoutError:
+        return [None for _ in commands]
+    try:
+        link = await backend.open(node)
+        clean = False
+        try:
+            await link.write(link.pack(commands))
+            replies = [await link.read(wait + BLOCKING_MARGIN) for _ in commands]
+            clean = True
+            return replies
+        finally:
+            await link.close(reusable=clean)
+    finally:
+        slots.release()

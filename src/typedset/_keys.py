@@ -12,9 +12,13 @@ first ``}`` would end the tag early), so such names are refused.
 
 from __future__ import annotations
 
+from binascii import crc_hqx
 from dataclasses import dataclass
 
-__all__ = ["SetKeys", "StreamKeys", "hash_tag", "set_keys", "stream_keys"]
+__all__ = ["SetKeys", "StreamKeys", "hash_tag", "key_slot", "set_keys", "stream_keys"]
+
+#: Redis Cluster's number of hash slots.
+SLOTS = 16384
 
 
 def hash_tag(key: str) -> str | None:
@@ -26,6 +30,14 @@ def hash_tag(key: str) -> str | None:
     if end <= start + 1:  # no closing brace, or "{}"
         return None
     return key[start + 1 : end]
+
+
+def key_slot(key: str | bytes) -> int:
+    """The Redis Cluster hash slot of ``key``: CRC16 (XMODEM, ``crc_hqx``) of its hash tag."""
+    text = key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key
+    tag = hash_tag(text)
+    data = (text if tag is None else tag).encode("utf-8", "surrogateescape")
+    return crc_hqx(data, 0) % SLOTS
 
 
 def _sibling(name: str, suffix: str) -> str:

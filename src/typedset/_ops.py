@@ -3,17 +3,22 @@
 Theory of operation
 -------------------
 Every operation is described here, once, as data: a :class:`Call` is one
-Redis command line plus the function that parses its reply, and an operation
-that needs more than one step (a blocking pop that sleeps, a pop that must
-move an undecodable item to the dead-letter store) is a generator, a *flow*,
-a generator that yields steps (:class:`Send`, :class:`SendMany`,
-:class:`Sleep`) and receives the driver's answers. Even a single call runs
-as a tiny flow (:func:`run`), which is where the ``NOSCRIPT`` fallback, the
-error translation and the parsing live. The drivers in ``_driver.py`` are the
-only code that does I/O and hold no logic: the sync one sends and sleeps with
-``time.sleep``, the async one awaits.
-So a fix made here fixes both flavours, and the tests in ``tests/unit`` can
-exercise the parsing with canned replies and no server.
+Redis command line, the function that parses its reply, and the name of the
+operation, which decides whether the command may be sent again after a
+connection failure (:data:`RESENDABLE`). An operation that needs more than
+one step (a blocking pop, a pop that must move an undecodable item to the
+dead-letter store) is a generator, a *flow*, that yields steps
+(:class:`Send`, :class:`Sleep`) and receives the driver's answers. Even a
+single call runs as a tiny flow (:func:`run`), which is where the
+``NOSCRIPT`` fallback, the error translation and the parsing live.
+
+Server errors reach a flow as values (:class:`ServerError`), classified by
+their prefix (``NOSCRIPT``, ``WRONGTYPE``, ``MOVED``, ...); the user sees
+the client library's own exception, which the value carries. The drivers in
+``_driver.py`` follow redirects and apply the retry policy; the adapter in
+``_backend.py`` is the only code that touches a client library. So a fix
+made here fixes both flavours and every client, and the tests in
+``tests/unit`` exercise the parsing with canned replies and no server.
 
 The ``_ops*.py`` modules and the Lua files are the only places that name
 Redis commands or read replies.
@@ -26,18 +31,18 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from redis.exceptions import NoScriptError, ResponseError
-
 from ._scripts import Script
 from .errors import EncodeError
 from .protocols import Arg, Serializer
 
 __all__ = [
     "PAGE_SIZE",
+    "RESENDABLE",
     "Call",
+    "Command",
     "Flow",
     "Send",
-    "SendMany",
+    "ServerError",
     "Sleep",
     "as_bytes",
     "as_text",
@@ -47,12 +52,15 @@ __all__ = [
     "check_score",
     "check_timeout",
     "encode",
+    "finish",
     "format_score",
     "hash_entries",
     "pairs",
+    "routing_key",
     "run",
     "run_batch",
     "script_call",
+    "send",
 ]
 
 R = TypeVar("R")
@@ -61,20 +69,65 @@ T = TypeVar("T")
 #: Members fetched per round trip while iterating, by every collection kind.
 PAGE_SIZE = 500
 
+#: One command line.
+Command: TypeAlias = "tuple[Arg, ...]"
+
+#: Operations whose command may be sent again after a connection failure:
+#: the reads, and the scripts whose second run changes nothing the first did
+#: not (the stream's reads and ``expire`` only end cool-downs that are over;
+#: ``quarantine`` and ``keep_dead_letters`` record the same bytes again).
+#: Every other operation is a write that is never re-sent once it may have
+#: reached the server; the README's retry table lists both.
+RESENDABLE = frozenset(
+    {
+        "available",
+        "contains",
+        "dead_letters",
+        "expire",
+        "get",
+        "isdisjoint",
+        "iterate",
+        "keep_dead_letters",
+        "peek",
+        "peek_score",
+        "priority",
+        "quarantine",
+        "score",
+        "size",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerError:
+    """An error reply, as a value: its code and the client library's exception for it.
+
+    ``code`` is the reply's first word (``NOSCRIPT``, ``WRONGTYPE``, ``MOVED``,
+    ``ASK``, ``TRYAGAIN``, ``BUSY``, ...), or ``ERR`` when it names none. The
+    core decides what a code means; the user is shown ``exception``.
+    """
+
+    code: str
+    exception: Exception
+
+    def __str__(self) -> str:
+        return str(self.exception)
+
 
 @dataclass(frozen=True, slots=True)
 class Call(Generic[R]):
-    """One command line and the parser of its reply.
+    """One command line, the parser of its reply, and the operation it belongs to.
 
-    ``script`` is set for ``EVALSHA`` calls: on ``NOSCRIPT`` the driver resends
-    the same call as ``EVAL`` with the script's source.
+    ``script`` is set for ``EVALSHA`` calls: on ``NOSCRIPT`` the same call
+    is sent again as ``EVAL`` with the script's source.
     """
 
-    command: tuple[Arg, ...]
+    op: str
+    command: Command
     parse: Callable[[object], R]
     script: Script | None = None
 
-    def eval_command(self) -> tuple[Arg, ...]:
+    def eval_command(self) -> Command:
         """The ``EVAL`` form of an ``EVALSHA`` call."""
         assert self.script is not None
         return ("EVAL", self.script.source, *self.command[2:])
@@ -82,23 +135,21 @@ class Call(Generic[R]):
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Step: send one command line; the driver answers with the reply.
+    """Step: send these command lines in one write; the driver answers with their replies.
 
-    A ``ResponseError`` from the server comes back as the reply (not raised),
-    so the core decides what it means; connection errors propagate.
+    All the commands touch one collection, so one cluster slot. Error
+    replies come back as :class:`ServerError` values; a connection failure
+    is raised by the driver, which alone decides whether to send again:
+    only when ``resend`` (the operation is in :data:`RESENDABLE`) or when
+    nothing had left the client. ``wait`` marks a blocking command (the
+    server may hold the reply that many seconds): it gets a connection and
+    a read timeout of its own.
     """
 
-    command: tuple[Arg, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SendMany:
-    """Step: send several command lines in one pipeline (one round trip, no transaction).
-
-    The driver answers with the list of replies, errors included as values.
-    """
-
-    commands: tuple[tuple[Arg, ...], ...]
+    commands: tuple[Command, ...]
+    op: str
+    resend: bool
+    wait: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,42 +159,69 @@ class Sleep:
     seconds: float
 
 
-Step: TypeAlias = "Send | SendMany | Sleep"
+Step: TypeAlias = "Send | Sleep"
 #: A multi-step operation: yields steps, receives the driver's answers.
 Flow: TypeAlias = Generator[Step, Any, R]
 
 
-def _reply(call: Call[R], reply: object) -> R:
-    if isinstance(reply, ResponseError):
-        if "not a number" in str(reply) or "NaN" in str(reply):
-            raise ValueError(str(reply)) from reply
-        raise reply
+def finish(call: Call[R], reply: object) -> R:
+    """The parsed reply, or the error the server answered with, raised."""
+    if isinstance(reply, ServerError):
+        message = str(reply)
+        if "not a number" in message or "NaN" in message:
+            raise ValueError(message) from reply.exception
+        raise reply.exception
     return call.parse(reply)
+
+
+def send(call: Call[Any], command: Command | None = None, wait: float | None = None) -> Send:
+    """The step that sends ``call`` (or another command line of the same operation)."""
+    return Send((command or call.command,), call.op, call.op in RESENDABLE, wait)
 
 
 def run(call: Call[R]) -> Flow[R]:
     """One call, one round trip (two the first time a server meets a script)."""
-    reply = yield Send(call.command)
-    if isinstance(reply, NoScriptError) and call.script is not None:
-        reply = yield Send(call.eval_command())
-    return _reply(call, reply)
+    [reply] = yield send(call)
+    if call.script is not None and _no_script(reply):
+        [reply] = yield send(call, call.eval_command())
+    return finish(call, reply)
 
 
 def run_batch(calls: Sequence[Call[R]]) -> Flow[list[R]]:
-    """Several calls in one pipelined round trip; not atomic as a whole."""
-    replies = list((yield SendMany(tuple(call.command for call in calls))))
-    missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+    """Several calls of one operation in one pipelined round trip; not atomic as a whole."""
+    if not calls:
+        return []
+    first = calls[0]
+    commands = tuple(call.command for call in calls)
+    replies = list((yield Send(commands, first.op, first.op in RESENDABLE)))
+    missing = [i for i, reply in enumerate(replies) if _no_script(reply)]
     if missing:
-        retried = yield SendMany(tuple(calls[i].eval_command() for i in missing))
+        again = tuple(calls[i].eval_command() for i in missing)
+        retried = yield Send(again, first.op, first.op in RESENDABLE)
         for i, reply in zip(missing, retried, strict=True):
             replies[i] = reply
-    return [_reply(call, reply) for call, reply in zip(calls, replies, strict=True)]
+    return [finish(call, reply) for call, reply in zip(calls, replies, strict=True)]
+
+
+def _no_script(reply: object) -> bool:
+    return isinstance(reply, ServerError) and reply.code == "NOSCRIPT"
 
 
 def script_call(
-    script: Script, keys: tuple[str, ...], args: tuple[Arg, ...], parse: Callable[[object], R]
+    op: str,
+    script: Script,
+    keys: tuple[str, ...],
+    args: tuple[Arg, ...],
+    parse: Callable[[object], R],
 ) -> Call[R]:
-    return Call(script.evalsha(keys, args), parse, script)
+    return Call(op, script.evalsha(keys, args), parse, script)
+
+
+def routing_key(command: Command) -> Arg | None:
+    """The key a command is routed by on a cluster (its first key), or ``None``."""
+    if command[0] in ("EVALSHA", "EVAL"):
+        return command[3] if int(command[2]) else None
+    return command[1] if len(command) > 1 else None
 
 
 # --- argument checks: bad input fails here, before anything is sent ---------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Generic, Literal, TypeVar, cast
 
 import msgspec
@@ -30,6 +30,7 @@ from ._ops import (
     check_score,
     check_timeout,
     encode,
+    finish,
     format_score,
     hash_entries,
     ignore,
@@ -37,6 +38,7 @@ from ._ops import (
     run,
     run_batch,
     script_call,
+    send,
 )
 from .errors import DecodeError, EncodeError
 from .protocols import Arg, OnDuplicate, Scorer, Serializer
@@ -44,6 +46,7 @@ from .protocols import Arg, OnDuplicate, Scorer, Serializer
 __all__ = ["Cursor", "DeadLetter", "SetOps"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 log = logging.getLogger("typedset")
 
 #: ZADD flag for each ``on_duplicate`` policy.
@@ -53,6 +56,16 @@ _CHUNK = 1000
 _CHUNKS_PER_TRIP = 10
 #: Longest sleep between polls of a blocking ScheduledSet pop.
 _POLL_MAX = 0.05
+#: Longest single BZPOPMIN of a blocking pop; a longer wait is several of them.
+_BLOCK_SLICE = 1.0
+
+#: The operation each in-place combination is named after.
+_COMBINE_OPS = {
+    "or": "union_update",
+    "and": "intersection_update",
+    "sub": "difference_update",
+    "xor": "symmetric_difference_update",
+}
 
 #: Where an iteration stands: (score text, member) of the last member yielded.
 Cursor = tuple[str, bytes]
@@ -151,7 +164,9 @@ class SetOps(Generic[T]):
                 record += [raw, score, reason]
         if record:
             keys = (self.keys.pending, self.keys.dead)
-            yield from run(script_call(scripts.QUARANTINE, keys, tuple(record), as_int))
+            yield from run(
+                script_call("quarantine", scripts.QUARANTINE, keys, tuple(record), as_int)
+            )
         return items, bad
 
     # --- writes ---------------------------------------------------------------
@@ -160,24 +175,25 @@ class SetOps(Generic[T]):
         member = self.encode(item)
         text = self._default_score(item, score)
         if text is None:
-            return script_call(scripts.ADD_NOW, (self.keys.pending,), (self.flag, member), ignore)
+            args = (self.flag, member)
+            return script_call("add", scripts.ADD_NOW, (self.keys.pending,), args, ignore)
         flag = (self.flag,) if self.flag else ()
-        return Call(("ZADD", self.keys.pending, *flag, text, member), ignore)
+        return Call("add", ("ZADD", self.keys.pending, *flag, text, member), ignore)
 
     def update(self, items: Iterable[T]) -> Flow[None]:
         """Add many items; everything is encoded and checked before anything is sent."""
         encoded = [(self.encode(item), self._default_score(item, None)) for item in items]
-        for batch in self._batches(encoded):
+        for batch in self._batches("update", encoded):
             yield from run_batch(batch)
 
     def update_scored(self, scored: Iterable[tuple[T, float]]) -> Flow[None]:
         encoded: list[tuple[bytes, str | None]] = [
             (self.encode(item), format_score(check_score(score))) for item, score in scored
         ]
-        for batch in self._batches(encoded):
+        for batch in self._batches("update_scored", encoded):
             yield from run_batch(batch)
 
-    def _batches(self, encoded: list[tuple[bytes, str | None]]) -> list[list[Call[None]]]:
+    def _batches(self, op: str, encoded: list[tuple[bytes, str | None]]) -> list[list[Call[None]]]:
         """Chunks of ``_CHUNK`` members per command, ``_CHUNKS_PER_TRIP`` commands per trip."""
         flag = (self.flag,) if self.flag else ()
         timed = [member for member, text in encoded if text is None]
@@ -185,10 +201,10 @@ class SetOps(Generic[T]):
         calls: list[Call[None]] = []
         for i in range(0, len(timed), _CHUNK):
             args: tuple[Arg, ...] = (self.flag, *timed[i : i + _CHUNK])
-            calls.append(script_call(scripts.ADD_NOW, (self.keys.pending,), args, ignore))
+            calls.append(script_call(op, scripts.ADD_NOW, (self.keys.pending,), args, ignore))
         for i in range(0, len(scored), _CHUNK):
             flat = [part for pair in scored[i : i + _CHUNK] for part in pair]
-            calls.append(Call(("ZADD", self.keys.pending, *flag, *flat), ignore))
+            calls.append(Call(op, ("ZADD", self.keys.pending, *flag, *flat), ignore))
         return [calls[i : i + _CHUNKS_PER_TRIP] for i in range(0, len(calls), _CHUNKS_PER_TRIP)]
 
     def increment(self, item: T, by: float) -> Call[float]:
@@ -202,31 +218,35 @@ class SetOps(Generic[T]):
             assert value is not None
             return value
 
-        return script_call(scripts.INCREMENT, (self.keys.pending,), (member, step), parse)
+        return script_call(
+            "increment", scripts.INCREMENT, (self.keys.pending,), (member, step), parse
+        )
 
     def discard(self, item: T) -> Call[bool]:
-        return Call(("ZREM", self.keys.pending, self.encode(item)), lambda r: as_int(r) > 0)
+        return Call(
+            "discard", ("ZREM", self.keys.pending, self.encode(item)), lambda r: as_int(r) > 0
+        )
 
     def remove(self, item: T) -> Call[None]:
         def parse(reply: object) -> None:
             if as_int(reply) == 0:
                 raise KeyError(item)
 
-        return Call(("ZREM", self.keys.pending, self.encode(item)), parse)
+        return Call("remove", ("ZREM", self.keys.pending, self.encode(item)), parse)
 
     def clear(self) -> Call[None]:
-        return Call(("DEL", self.keys.pending), ignore)
+        return Call("clear", ("DEL", self.keys.pending), ignore)
 
     # --- reads ---------------------------------------------------------------
 
     def score(self, item: T) -> Call[float | None]:
-        return Call(("ZSCORE", self.keys.pending, self.encode(item)), as_float_or_none)
+        return Call("score", ("ZSCORE", self.keys.pending, self.encode(item)), as_float_or_none)
 
     def contains(self, item: T) -> Call[bool]:
-        return Call(("ZSCORE", self.keys.pending, self.encode(item)), lambda r: r is not None)
+        return Call("contains", ("ZSCORE", self.keys.pending, self.encode(item)), _present)
 
     def size(self) -> Call[int]:
-        return Call(("ZCARD", self.keys.pending), as_int)
+        return Call("size", ("ZCARD", self.keys.pending), as_int)
 
     def _members(self, items: Iterable[object]) -> list[bytes]:
         """The encoded ``items``, less those this codec cannot encode (they cannot be members)."""
@@ -243,22 +263,22 @@ class SetOps(Generic[T]):
         members = self._members(items)
         if not members:
             return True
-        scores = yield from run(Call(("ZMSCORE", self.keys.pending, *members), _list))
+        scores = yield from run(Call("isdisjoint", ("ZMSCORE", self.keys.pending, *members), _list))
         return all(score is None for score in scores)
 
     def available(self) -> Call[int]:
         if not self.scheduled:
             return self.size()
-        return script_call(scripts.COUNT_READY, (self.keys.pending,), (), as_int)
+        return script_call("available", scripts.COUNT_READY, (self.keys.pending,), (), as_int)
 
-    def _peek_call(self, position: int) -> Call[list[tuple[bytes, str]]]:
+    def _peek_call(self, position: int, op: str, parse: Callable[[object], R]) -> Call[R]:
         ready = "1" if self.scheduled else "0"
-        return script_call(scripts.PEEK, (self.keys.pending,), (position, ready), pairs)
+        return script_call(op, scripts.PEEK, (self.keys.pending,), (position, ready), parse)
 
     def peek(self, position: int) -> Flow[T]:
         check_count(position, "position")
         while True:
-            found = yield from run(self._peek_call(position))
+            found = yield from run(self._peek_call(position, "peek", pairs))
             if not found:
                 raise KeyError(f"{self.keys.pending}: no item at position {position}")
             items, _ = yield from self._decode_skipping(found)
@@ -267,13 +287,13 @@ class SetOps(Generic[T]):
             # The member was moved to the dead-letter store; look again at the same position.
 
     def peek_score(self) -> Call[float | None]:
-        return Call(self._peek_call(0).command, _first_score, scripts.PEEK)
+        return self._peek_call(0, "peek_score", _first_score)
 
     def page(self, cursor: Cursor | None) -> Flow[tuple[list[T], Cursor | None]]:
         """One page of iteration after ``cursor``; the next cursor is ``None`` at the end."""
         after = ("", b"") if cursor is None else cursor
         found = yield from run(
-            script_call(scripts.PAGE, (self.keys.pending,), (PAGE_SIZE, *after), pairs)
+            script_call("iterate", scripts.PAGE, (self.keys.pending,), (PAGE_SIZE, *after), pairs)
         )
         items, _ = yield from self._decode_skipping(found)
         if len(found) < PAGE_SIZE:
@@ -283,49 +303,61 @@ class SetOps(Generic[T]):
 
     # --- consuming -----------------------------------------------------------
 
-    def _pop_now(self, n: int) -> Call[list[tuple[bytes, str]]]:
+    def _pop_now(self, op: str, n: int) -> Call[list[tuple[bytes, str]]]:
         if self.scheduled:
-            return script_call(scripts.POP_READY, (self.keys.pending,), (n,), _ready_pairs)
-        return Call(("ZPOPMIN", self.keys.pending, n), pairs)
+            return script_call(op, scripts.POP_READY, (self.keys.pending,), (n,), _ready_pairs)
+        return Call(op, ("ZPOPMIN", self.keys.pending, n), pairs)
 
     def take(self, n: int, timeout: float | None) -> Flow[list[T]]:
         n = check_count(n)
         wait = check_timeout(timeout)
         if n <= 0:
             return []
-        found = yield from run(self._pop_now(n))
+        found = yield from run(self._pop_now("take", n))
         if not found and wait:
-            found = yield from self._wait_first(wait)
+            found = yield from self._wait_first("take", wait)
             if found and n > 1:
-                found += yield from run(self._pop_now(n - 1))
+                found += yield from run(self._pop_now("take", n - 1))
         items, _ = yield from self._decode_skipping(found)
         return items
 
     def pop(self, timeout: float | None) -> Flow[T]:
         wait = check_timeout(timeout)
-        found = yield from run(self._pop_now(1))
+        found = yield from run(self._pop_now("pop", 1))
         if not found and wait:
-            found = yield from self._wait_first(wait)
+            found = yield from self._wait_first("pop", wait)
         if not found:
             raise KeyError(f"pop from an empty set: {self.keys.pending}")
         items = yield from self._decode(found)
         return items[0]
 
-    def _wait_first(self, timeout: float) -> Flow[list[tuple[bytes, str]]]:
+    def _wait_first(self, op: str, timeout: float) -> Flow[list[tuple[bytes, str]]]:
         """Wait up to ``timeout`` seconds for one member to pop."""
+        deadline = time.monotonic() + timeout
         if not self.scheduled:
-            # Redis blocks for us; BZPOPMIN pops the lowest score.
-            return (yield from run(Call(("BZPOPMIN", self.keys.pending, timeout), _blocking_pair)))
+            # Redis blocks for us; BZPOPMIN pops the lowest score. Each command
+            # waits at most _BLOCK_SLICE, so that a caller that first waited
+            # for a connection (the driver gives each blocking command one of
+            # its own) still returns within about a slice of its deadline.
+            while True:
+                wait = min(deadline - time.monotonic(), _BLOCK_SLICE)
+                if wait < 0.001:  # BZPOPMIN's 0 would mean "forever"
+                    return []
+                command = ("BZPOPMIN", self.keys.pending, f"{wait:.3f}")
+                call = Call(op, command, _blocking_pair)
+                [reply] = yield send(call, wait=wait)
+                found = finish(call, reply)
+                if found:
+                    return found
         # A due time is not an event Redis can block on: poll, sleeping until
         # the head is due, but never longer than _POLL_MAX so that new items are seen.
-        deadline = time.monotonic() + timeout
         pause = 0.002
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
             reply = yield from run(
-                script_call(scripts.POP_READY, (self.keys.pending,), (1,), _ready_reply)
+                script_call(op, scripts.POP_READY, (self.keys.pending,), (1,), _ready_reply)
             )
             now, head, found = reply
             if found:
@@ -337,19 +369,21 @@ class SetOps(Generic[T]):
     # --- dead letters ----------------------------------------------------------
 
     def dead_letters(self) -> Call[list[DeadLetter]]:
-        return Call(("HGETALL", self.keys.dead), _dead_letters)
+        return Call("dead_letters", ("HGETALL", self.keys.dead), _dead_letters)
 
     def requeue_dead(self) -> Call[int]:
-        return script_call(scripts.REQUEUE_DEAD, (self.keys.pending, self.keys.dead), (), as_int)
+        keys = (self.keys.pending, self.keys.dead)
+        return script_call("requeue_dead", scripts.REQUEUE_DEAD, keys, (), as_int)
 
     def clear_dead_letters(self) -> Call[int]:
-        return Call(("DEL", self.keys.dead), as_int)
+        return Call("clear_dead_letters", ("DEL", self.keys.dead), as_int)
 
     # --- in-place algebra ------------------------------------------------------
 
     def combine_with_key(self, op: Literal["or", "and", "sub", "xor"], other: str) -> Call[int]:
         """``self op= other`` where ``other`` is a ZSET in the same slot."""
-        return script_call(scripts.COMBINE, (self.keys.pending, other), (op, self.flag), as_int)
+        keys = (self.keys.pending, other)
+        return script_call(_COMBINE_OPS[op], scripts.COMBINE, keys, (op, self.flag), as_int)
 
     def combine_with_items(
         self, op: Literal["or", "and", "sub", "xor"], items: Iterable[T]
@@ -362,7 +396,12 @@ class SetOps(Generic[T]):
         else:
             for item in items:
                 args += [self._default_score(item, None) or "", self.encode(item)]
-        return script_call(scripts.COMBINE, (self.keys.pending,), tuple(args), as_int)
+        keys = (self.keys.pending,)
+        return script_call(_COMBINE_OPS[op], scripts.COMBINE, keys, tuple(args), as_int)
+
+
+def _present(reply: object) -> bool:
+    return reply is not None
 
 
 def _list(reply: object) -> list[object]:

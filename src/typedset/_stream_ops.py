@@ -45,8 +45,8 @@ V = TypeVar("V")
 R = TypeVar("R")
 log = logging.getLogger("typedset")
 
-#: Where an iteration stands: (priority text, key) of the last key yielded.
-StreamCursor = tuple[str, str]
+#: Where an iteration stands: (priority text, key bytes) of the last key yielded.
+StreamCursor = tuple[str, bytes]
 
 
 def check_key(key: object) -> str:
@@ -72,9 +72,9 @@ class StreamOps(Generic[V]):
         self.decay = decay
 
     def _script(
-        self, script: Script, args: tuple[Arg, ...], parse: Callable[[object], R]
+        self, op: str, script: Script, args: tuple[Arg, ...], parse: Callable[[object], R]
     ) -> Call[R]:
-        return script_call(script, self.keys.script_keys, args, parse)
+        return script_call(op, script, self.keys.script_keys, args, parse)
 
     def decode(self, key: str, raw: bytes) -> V:
         try:
@@ -87,11 +87,12 @@ class StreamOps(Generic[V]):
     def add_many(
         self, items: Iterable[tuple[str, V, float]], readd: bool
     ) -> Call[list[float | None]]:
-        return self._script(scripts.STREAM_ADD, self._add_args(items, readd), _new_priorities)
+        args = self._add_args(items, readd)
+        return self._script("add_many", scripts.STREAM_ADD, args, _new_priorities)
 
     def add(self, key: str, value: V, score: float, readd: bool) -> Call[float | None]:
         args = self._add_args([(key, value, score)], readd)
-        return self._script(scripts.STREAM_ADD, args, lambda reply: _new_priorities(reply)[0])
+        return self._script("add", scripts.STREAM_ADD, args, _first_priority)
 
     def _add_args(self, items: Iterable[tuple[str, V, float]], readd: bool) -> tuple[Arg, ...]:
         """Everything is checked and encoded before anything is sent."""
@@ -111,20 +112,21 @@ class StreamOps(Generic[V]):
             return float(as_text(reply))
 
         args = (check_key(key), _priority_text(by, "by"))
-        return self._script(scripts.STREAM_INCREMENT, args, parse)
+        return self._script("increment", scripts.STREAM_INCREMENT, args, parse)
 
     def decrement_all(self, by: float) -> Call[int]:
-        return self._script(scripts.STREAM_DECREMENT_ALL, (_priority_text(-by, "by"),), as_int)
+        args = (_priority_text(-by, "by"),)
+        return self._script("decrement_all", scripts.STREAM_DECREMENT_ALL, args, as_int)
 
     def delete_below(self, threshold: float, gate: bool) -> Call[list[str]]:
         args = (_priority_text(threshold, "threshold"), _flag(gate))
-        return self._script(scripts.STREAM_DELETE_BELOW, args, _keys)
+        return self._script("delete_below", scripts.STREAM_DELETE_BELOW, args, _keys)
 
     def clear(self) -> Call[None]:
-        return Call(("DEL", *self.keys.script_keys), ignore)
+        return Call("clear", ("DEL", *self.keys.script_keys), ignore)
 
     def expire(self) -> Call[int]:
-        return self._script(scripts.STREAM_EXPIRE, (), as_int)
+        return self._script("expire", scripts.STREAM_EXPIRE, (), as_int)
 
     # --- pulling ---------------------------------------------------------------
 
@@ -141,20 +143,21 @@ class StreamOps(Generic[V]):
             raise ValueError(f"count must be >= 1, not {count}")
         when = _cool_down(expire_in, expire_at)
         args = (count, _flag(purge), _flag(gate), format_score(-self.decay), *when)
-        found = yield from run(self._script(scripts.STREAM_PULL, args, _key_values))
+        found = yield from run(self._script("pull", scripts.STREAM_PULL, args, _key_values))
         pulled: dict[str, V] = {}
         bad: list[Arg] = []
-        for key, raw in found:
+        for raw_key, raw in found:
             try:
+                key = _key_text(raw_key)
                 pulled[key] = self.decode(key, raw)
             except DecodeError as exc:
                 log.warning(
                     "typedset: %s: %s; kept in %s", self.keys.priorities, exc, self.keys.dead
                 )
-                bad += [key, raw]
+                bad += [raw_key, raw]
         if bad:
             # The value has left the stream (or will, when its cool-down ends): keep it.
-            yield from run(Call(("HSET", self.keys.dead, *bad), ignore))
+            yield from run(Call("keep_dead_letters", ("HSET", self.keys.dead, *bad), ignore))
         return pulled
 
     # --- reads ---------------------------------------------------------------
@@ -163,23 +166,25 @@ class StreamOps(Generic[V]):
         """The value of ``key``; ``KeyError`` if it holds no item (or is not a ``str``)."""
         if not isinstance(key, str):
             raise KeyError(key)
-        value, _ = yield from run(self._script(scripts.STREAM_LOOKUP, (key,), _lookup_reply))
+        call = self._script("get", scripts.STREAM_LOOKUP, (key,), _lookup_reply)
+        value, _ = yield from run(call)
         if value is None:
             raise KeyError(key)
         return self.decode(key, value)
 
     def priority(self, key: str) -> Call[float | None]:
         args = (check_key(key),)
-        return self._script(scripts.STREAM_LOOKUP, args, lambda reply: _lookup_reply(reply)[1])
+        return self._script("priority", scripts.STREAM_LOOKUP, args, _lookup_priority)
 
     def contains(self, key: object) -> Flow[bool]:
         if not isinstance(key, str):
             return False  # no str, no item: nothing to ask the server
-        value, _ = yield from run(self._script(scripts.STREAM_LOOKUP, (key,), _lookup_reply))
+        call = self._script("contains", scripts.STREAM_LOOKUP, (key,), _lookup_reply)
+        value, _ = yield from run(call)
         return value is not None
 
     def size(self) -> Call[int]:
-        return self._script(scripts.STREAM_SIZE, (), as_int)
+        return self._script("size", scripts.STREAM_SIZE, (), as_int)
 
     def page(
         self, cursor: StreamCursor | None, with_values: bool
@@ -191,14 +196,12 @@ class StreamOps(Generic[V]):
         """
         after = ("", "") if cursor is None else cursor
         args = (PAGE_SIZE, *after, _flag(with_values))
-        found = yield from run(self._script(scripts.STREAM_PAGE, args, _triples))
+        found = yield from run(self._script("iterate", scripts.STREAM_PAGE, args, _triples))
         entries: list[tuple[str, V | None]] = []
-        for key, _, raw in found:
-            if raw is None:
-                entries.append((key, None))
-                continue
+        for raw_key, _, raw in found:
             try:
-                entries.append((key, self.decode(key, raw)))
+                key = _key_text(raw_key)
+                entries.append((key, None if raw is None else self.decode(key, raw)))
             except DecodeError as exc:
                 log.warning("typedset: %s: skipped while iterating: %s", self.keys.priorities, exc)
         if len(found) < PAGE_SIZE:
@@ -209,10 +212,10 @@ class StreamOps(Generic[V]):
     # --- dead letters ------------------------------------------------------------
 
     def dead_letters(self) -> Call[dict[str, bytes]]:
-        return Call(("HGETALL", self.keys.dead), _dead_letters)
+        return Call("dead_letters", ("HGETALL", self.keys.dead), _dead_letters)
 
     def clear_dead_letters(self) -> Call[int]:
-        return Call(("DEL", self.keys.dead), as_int)
+        return Call("clear_dead_letters", ("DEL", self.keys.dead), as_int)
 
 
 def _priority_text(value: object, what: str) -> str:
@@ -237,8 +240,18 @@ def _cool_down(expire_in: timedelta | float, expire_at: datetime | None) -> tupl
     return "in", format_score(seconds)
 
 
-def _text(value: object) -> str:
-    return as_bytes(value).decode()
+def _key_text(raw: bytes) -> str:
+    """A stored key as ``str``; ``DecodeError`` (with the raw bytes) when it is not UTF-8."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise DecodeError(raw, f"the key is not UTF-8: {exc}") from exc
+
+
+def _lenient_text(value: object) -> str:
+    """A stored key as ``str``, never failing: bytes that are not UTF-8 are kept as
+    surrogates (``.encode("utf-8", "surrogateescape")`` gives them back)."""
+    return as_bytes(value).decode("utf-8", "surrogateescape")
 
 
 def _new_priorities(reply: object) -> list[float | None]:
@@ -246,21 +259,25 @@ def _new_priorities(reply: object) -> list[float | None]:
     return [as_float_or_none(priority) for priority in reply]
 
 
+def _first_priority(reply: object) -> float | None:
+    return _new_priorities(reply)[0]
+
+
 def _keys(reply: object) -> list[str]:
     assert isinstance(reply, list | tuple), reply
-    return [_text(key) for key in reply]
+    return [_lenient_text(key) for key in reply]
 
 
-def _key_values(reply: object) -> list[tuple[str, bytes]]:
+def _key_values(reply: object) -> list[tuple[bytes, bytes]]:
     assert isinstance(reply, list | tuple), reply
-    return [(_text(reply[i]), as_bytes(reply[i + 1])) for i in range(0, len(reply), 2)]
+    return [(as_bytes(reply[i]), as_bytes(reply[i + 1])) for i in range(0, len(reply), 2)]
 
 
-def _triples(reply: object) -> list[tuple[str, str, bytes | None]]:
+def _triples(reply: object) -> list[tuple[bytes, str, bytes | None]]:
     assert isinstance(reply, list | tuple), reply
     return [
         (
-            _text(reply[i]),
+            as_bytes(reply[i]),
             as_text(reply[i + 1]),
             None if reply[i + 2] is None else as_bytes(reply[i + 2]),
         )
@@ -274,5 +291,9 @@ def _lookup_reply(reply: object) -> tuple[bytes | None, float | None]:
     return (None if value is None else as_bytes(value)), as_float_or_none(priority)
 
 
+def _lookup_priority(reply: object) -> float | None:
+    return _lookup_reply(reply)[1]
+
+
 def _dead_letters(reply: object) -> dict[str, bytes]:
-    return {_text(key): as_bytes(value) for key, value in hash_entries(reply)}
+    return {_lenient_text(key): as_bytes(value) for key, value in hash_entries(reply)}

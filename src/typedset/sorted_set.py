@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, cast, overload
 from typing_extensions import Self, TypeVar
 
 from ._base import Async, Blocking, Collection, share_docs
-from ._driver import same_slot
+from ._keys import key_slot
 from ._ops import Call
 from ._set_ops import DeadLetter, SetOps
 from .codecs import StrCodec
@@ -92,7 +92,7 @@ class _SetBase(Collection[C, T]):
             isinstance(other, _SetBase)
             and other._client is self._client
             and other._ops.codec == self._ops.codec
-            and same_slot(self._client, self.name, other.name)
+            and (not self._backend.clustered or key_slot(self.name) == key_slot(other.name))
         )
 
     def _combine_call(self, op: _Op, other: Iterable[Any]) -> Call[int]:

@@ -15,35 +15,49 @@ from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
 
 
 class Counting:
-    """Counts command sends (a pipeline is one send) on every connection of a client."""
+    """Counts writes to a client's sockets: each is one round trip (a pipeline is one write)."""
 
     sends = 0
 
-    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def sendall(self, data: bytes) -> None:
         Counting.sends += 1
-        super().send_packed_command(command, check_health)  # type: ignore[misc]
+        self._target.sendall(data)
 
-
-class CountingUnix(Counting, redis.UnixDomainSocketConnection):
-    pass
-
-
-class CountingTcp(Counting, redis.Connection):
-    pass
-
-
-class AsyncCounting:
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+    def write(self, data: bytes) -> None:
         Counting.sends += 1
-        await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        self._target.write(data)
+
+    def writelines(self, data: Any) -> None:
+        Counting.sends += 1
+        self._target.writelines(data)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._target, attr)
 
 
-class AsyncCountingUnix(AsyncCounting, redis.asyncio.UnixDomainSocketConnection):
-    pass
+class CountingUnix(redis.UnixDomainSocketConnection):
+    def _connect(self) -> Any:
+        return Counting(super()._connect())  # type: ignore[no-untyped-call]
 
 
-class AsyncCountingTcp(AsyncCounting, redis.asyncio.Connection):
-    pass
+class CountingTcp(redis.Connection):
+    def _connect(self) -> Any:
+        return Counting(super()._connect())  # type: ignore[no-untyped-call]
+
+
+class AsyncCountingUnix(redis.asyncio.UnixDomainSocketConnection):
+    async def _connect(self) -> None:
+        await super()._connect()  # type: ignore[no-untyped-call]
+        self._writer = Counting(self._writer)  # type: ignore[assignment]
+
+
+class AsyncCountingTcp(redis.asyncio.Connection):
+    async def _connect(self) -> None:
+        await super()._connect()  # type: ignore[no-untyped-call]
+        self._writer = Counting(self._writer)  # type: ignore[assignment]
 
 
 @pytest.fixture

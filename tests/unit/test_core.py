@@ -7,18 +7,17 @@ from typing import Any, NamedTuple
 
 import msgspec
 import pytest
-from redis.crc import key_slot
 from redis.exceptions import NoScriptError, ResponseError
 
 from typedset import _scripts
-from typedset._keys import hash_tag, set_keys
-from typedset._ops import Send, SendMany, check_score, check_timeout, format_score, pairs, run
+from typedset._keys import hash_tag, key_slot, set_keys
+from typedset._ops import ServerError, check_score, check_timeout, format_score, pairs, run
 from typedset._set_ops import SetOps
 from typedset.codecs import JsonCodec, MsgspecCodec, NamedTupleCodec, StrCodec
 from typedset.errors import EncodeError
 
 
-def drive_canned(flow: Any, replies: list[object]) -> tuple[object, list[object]]:
+def drive_canned(flow: Any, replies: list[object]) -> tuple[object, list[Any]]:
     """Run a flow, answering each step from ``replies``; return result and steps."""
     steps = []
     try:
@@ -69,18 +68,28 @@ def test_checks_refuse_bad_numbers() -> None:
 def test_a_script_call_falls_back_to_eval_on_noscript() -> None:
     ops = SetOps("jobs", StrCodec(), None, "replace", timed=False, scheduled=False)
     call = ops.increment("a", 2)
-    result, steps = drive_canned(run(call), [NoScriptError("NOSCRIPT"), b"3"])
+    noscript = ServerError("NOSCRIPT", NoScriptError("No matching script"))
+    result, steps = drive_canned(run(call), [[noscript], [b"3"]])
     assert result == 3.0
-    assert steps == [Send(call.command), Send(call.eval_command())]
-    assert steps[1].command[:2] == ("EVAL", _scripts.INCREMENT.source)  # type: ignore[attr-defined]
+    assert [step.commands for step in steps] == [(call.command,), (call.eval_command(),)]
+    assert steps[1].commands[0][:2] == ("EVAL", _scripts.INCREMENT.source)
+    assert {step.op for step in steps} == {"increment"}
+    assert not any(step.resend for step in steps)
 
 
 def test_a_server_nan_error_becomes_value_error() -> None:
     ops = SetOps("jobs", StrCodec(), None, "replace", timed=False, scheduled=False)
+    error = ResponseError("resulting score is not a number (NaN)")
     with pytest.raises(ValueError, match="NaN"):
-        drive_canned(
-            run(ops.increment("a", 1)), [ResponseError("resulting score is not a number (NaN)")]
-        )
+        drive_canned(run(ops.increment("a", 1)), [[ServerError("ERR", error)]])
+
+
+def test_a_server_error_reply_raises_the_client_librarys_own_exception() -> None:
+    ops = SetOps("jobs", StrCodec(), None, "replace", timed=False, scheduled=False)
+    error = ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
+    with pytest.raises(ResponseError, match="WRONGTYPE") as raised:
+        drive_canned(run(ops.add("a", 1)), [[ServerError("WRONGTYPE", error)]])
+    assert raised.value is error
 
 
 def test_update_encodes_everything_before_sending_anything() -> None:
@@ -94,17 +103,18 @@ def test_update_sends_10000_items_in_one_pipeline() -> None:
     ops = SetOps("jobs", StrCodec(), None, "keep", timed=False, scheduled=False)
     _, steps = drive_canned(ops.update(str(i) for i in range(10_000)), [[1] * 10])
     assert len(steps) == 1
-    assert isinstance(steps[0], SendMany)
     assert len(steps[0].commands) == 10
+    assert steps[0].op == "update"
+    assert not steps[0].resend
     assert steps[0].commands[0][:3] == ("ZADD", "jobs", "NX")
 
 
 def test_scheduled_blocking_pop_sleeps_until_the_head_is_due() -> None:
     ops = SetOps("jobs", StrCodec(), None, "replace", timed=True, scheduled=True)
     flow = ops.pop(timeout=10)
-    nothing_due = [b"100.000000", b"100.010000", []]
+    nothing_due = [[b"100.000000", b"100.010000", []]]
     result, steps = drive_canned(
-        flow, [nothing_due, nothing_due, None, [b"100.02", b"", [b"job", b"100.01"]]]
+        flow, [nothing_due, nothing_due, None, [[b"100.02", b"", [b"job", b"100.01"]]]]
     )
     assert result == "job"
     assert [type(step).__name__ for step in steps] == ["Send", "Send", "Sleep", "Send"]
@@ -114,7 +124,7 @@ def test_every_script_declares_its_keys_in_one_slot() -> None:
     for name in ["jobs", "a{b", "jobs:{tenant}", "{x}"]:
         keys = set_keys(name)
         assert keys.pending == name
-        assert key_slot(keys.dead.encode()) == key_slot(name.encode())
+        assert key_slot(keys.dead) == key_slot(name)
     assert hash_tag("a{b}c") == "b"
     assert hash_tag("a{}c") is None
     for script in [_scripts.PAGE, _scripts.QUARANTINE, _scripts.COMBINE]:
