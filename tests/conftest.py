@@ -10,6 +10,7 @@ choice instead: then the suite deletes only the keys it created.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,64 @@ def server() -> Iterator[Server]:
         yield Server(private.url, owned=True, private=private)
 
 
+@pytest.fixture(scope="session")
+def cluster_server() -> Iterator[PrivateServer]:
+    """A one-node cluster of our own (it enforces the same-slot rules of a real one)."""
+    with PrivateServer(cluster=True) as private:
+        yield private
+
+
+#: The client libraries and topologies the behaviour suite runs on.
+TARGETS = ["redis", "valkey", "redis-cluster", "valkey-cluster"]
+
+
+class Target:
+    """One client library (redis-py or valkey-py) on one topology (standalone or cluster).
+
+    ``client`` and ``async_client`` build that library's clients for it, so
+    a test written once runs on each. Extra settings (``protocol=3``,
+    ``decode_responses=True``) are passed through.
+    """
+
+    def __init__(self, library: str, url: str, cluster: bool) -> None:
+        self.library = library
+        self.url = url
+        self.cluster = cluster
+
+    def __repr__(self) -> str:
+        return f"{self.library}{'-cluster' if self.cluster else ''}"
+
+    def _class(self, asyncio: bool) -> Any:
+        module = importlib.import_module(self.library + (".asyncio" if asyncio else ""))
+        name = {"redis": "Redis", "valkey": "Valkey"}[self.library]
+        return getattr(module, f"{name}Cluster" if self.cluster else name)
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        made: redis.Redis = self._class(asyncio=False).from_url(self.url, **kwargs)
+        return made
+
+    def async_client(self, **kwargs: Any) -> redis.asyncio.Redis:
+        made: redis.asyncio.Redis = self._class(asyncio=True).from_url(self.url, **kwargs)
+        return made
+
+
+@pytest.fixture(params=TARGETS)
+def target(request: pytest.FixtureRequest, server: Server) -> Target:
+    """Each client library on each topology; a test that takes it runs on all four."""
+    library, _, topology = str(request.param).partition("-")
+    if topology != "cluster":
+        return Target(library, server.url, cluster=False)
+    cluster: PrivateServer = request.getfixturevalue("cluster_server")
+    return Target(library, cluster.url, cluster=True)
+
+
+def delete_collection(client: Any, name: str) -> None:
+    """Delete the keys of the collection ``name`` (all in its slot)."""
+    keys = [name, *client.scan_iter(match=f"{{{name}}}:*")]
+    for key in keys:
+        client.delete(key)
+
+
 @pytest.fixture
 def name(server: Server) -> Iterator[str]:
     """A collection name no other test uses; its keys are deleted afterwards."""
@@ -80,15 +139,25 @@ def name(server: Server) -> Iterator[str]:
     yield value
     client = server.client()
     try:
-        keys = [value, *client.scan_iter(match=f"{{{value}}}:*")]
-        client.delete(*keys)
+        delete_collection(client, value)
     finally:
         client.close()
 
 
 @pytest.fixture
-def r(server: Server) -> Iterator[redis.Redis]:
-    """A blocking client with ``decode_responses=False``."""
+def r(target: Target, name: str) -> Iterator[redis.Redis]:
+    """A blocking client (``decode_responses=False``) of each library and topology."""
+    client = target.client()
+    yield client
+    try:
+        delete_collection(client, name)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def plain(server: Server) -> Iterator[redis.Redis]:
+    """A blocking redis-py client of the standalone server, for tests about one setup."""
     client = server.client()
     yield client
     client.close()
@@ -109,30 +178,29 @@ class Flavour:
 
     A test builds its collection the blocking way and passes it through
     ``flavour(...)``. For ``"async"`` that builds the asyncio twin with the
-    same name and settings, on an asyncio client of this test's event loop,
-    and returns it behind a :class:`BlockingView`, so that one test body
-    checks both.
+    same name and settings, on an asyncio client of the same library,
+    topology and settings, on this test's event loop, and returns it behind
+    a :class:`BlockingView`, so that one test body checks both.
     """
 
-    def __init__(self, kind: Literal["sync", "async"], server: Server) -> None:
+    def __init__(self, kind: Literal["sync", "async"], target: Target) -> None:
         self.kind = kind
-        self.server = server
+        self.target = target
         self.loop = asyncio.new_event_loop()
-        self.clients: dict[bool, redis.asyncio.Redis] = {}
+        self.clients: dict[tuple[tuple[str, Any], ...], redis.asyncio.Redis] = {}
         self.sync_clients: list[redis.Redis] = []
 
-    def async_client(self, decode_responses: bool = False) -> redis.asyncio.Redis:
+    def async_client(self, **settings: Any) -> redis.asyncio.Redis:
         """One asyncio client per setting, so twins built here share a client."""
-        if decode_responses not in self.clients:
-            self.clients[decode_responses] = self.server.async_client(
-                decode_responses=decode_responses
-            )
-        return self.clients[decode_responses]
+        key = tuple(sorted(settings.items()))
+        if key not in self.clients:
+            self.clients[key] = self.target.async_client(**settings)
+        return self.clients[key]
 
     def __call__(self, s: C) -> C:
         if self.kind == "sync":
             return s
-        client = self.async_client(bool(s._client.get_encoder().decode_responses))
+        client = self.async_client(**_settings_of(s._client))
         settings: dict[str, Any] = (
             {"decay": s.decay}
             if isinstance(s, PriorityStream)
@@ -146,10 +214,12 @@ class Flavour:
     ) -> object:
         """``cls`` or its twin, built with this flavour's client; for constructor checks."""
         if self.kind == "sync":
-            client = self.server.client(decode_responses=decode_responses)
+            client = self.target.client(decode_responses=decode_responses)
             self.sync_clients.append(client)
             return cls(client, *args, **kwargs)
-        return TWINS[cls](self.async_client(decode_responses), *args, **kwargs)
+        if decode_responses:
+            return TWINS[cls](self.async_client(decode_responses=True), *args, **kwargs)
+        return TWINS[cls](self.async_client(), *args, **kwargs)
 
     def close(self) -> None:
         for sync_client in self.sync_clients:
@@ -159,9 +229,24 @@ class Flavour:
         self.loop.close()
 
 
+def _settings_of(client: Any) -> dict[str, Any]:
+    """The settings the suite varies that a blocking client was made with."""
+    kwargs = (
+        client.get_connection_kwargs()
+        if hasattr(client, "nodes_manager")
+        else client.connection_pool.connection_kwargs
+    )
+    settings: dict[str, Any] = {}
+    if kwargs.get("decode_responses"):
+        settings["decode_responses"] = True
+    if str(kwargs.get("protocol", 2)) == "3":
+        settings["protocol"] = 3
+    return settings
+
+
 @pytest.fixture(params=["sync", "async"])
-def flavour(request: pytest.FixtureRequest, server: Server) -> Iterator[Flavour]:
+def flavour(request: pytest.FixtureRequest, target: Target) -> Iterator[Flavour]:
     """The flavour under test; every behaviour test that takes it runs for both."""
-    chosen = Flavour(request.param, server)
+    chosen = Flavour(request.param, target)
     yield chosen
     chosen.close()

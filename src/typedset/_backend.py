@@ -472,8 +472,11 @@ class SyncClusterBackend:
         return found
 
     def _redis_of(self, node: Any) -> Any:
-        getter = getattr(self._client, "get_redis_connection", None)
-        return getter(node) if callable(getter) else node.redis_connection
+        """The node's own standalone client (valkey-py names it after itself)."""
+        getter: Any = getattr(self._client, "get_redis_connection", None) or getattr(
+            self._client, "get_valkey_connection", None
+        )
+        return getter(node)
 
     def transmit(
         self,
@@ -712,7 +715,9 @@ class AsyncClusterBackend:
             await conn.connect()
         except self._library.failures as exc:
             raise LinkFailure(exc, sent=False) from exc
-        link = _AsyncConnectionLink(conn, self._library, target.release)
+        # valkey-py's nodes have no release(): their free list is the pool
+        release = getattr(target, "release", None) or target._free.append
+        link = _AsyncConnectionLink(conn, self._library, release)
         return _AskingLink(link) if asking else link
 
     async def refresh(self) -> None:

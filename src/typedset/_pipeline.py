@@ -96,10 +96,10 @@ class _Pipe:
                 if self.reader is None:
                     self.reader = self.pipeline.loop.create_task(self._read())
                 await link.write(packed)
-        except LinkFailure as failure:
-            self._break(failure)
-        except BaseException as exc:
-            self._break(LinkFailure(_as_exception(exc), sent=True))
+        except Exception as exc:  # a LinkFailure, or a bug that must reach the callers
+            self._break(exc)
+        except BaseException as exc:  # cancelled: the loop is closing
+            self._break(_as_exception(exc))
             raise
         finally:
             self.writer = None
@@ -120,26 +120,31 @@ class _Pipe:
                     if not request.future.done():  # a cancelled caller's reply is dropped here
                         request.future.set_result(got)
                     got = []
-        except LinkFailure as failure:
-            self._break(failure)
+        except Exception as exc:
+            self._break(exc)
         except BaseException as exc:
-            self._break(LinkFailure(_as_exception(exc), sent=True))
+            self._break(_as_exception(exc))
             raise
         finally:
             self.reader = None
 
-    def _break(self, failure: LinkFailure) -> None:
-        """Fail every caller, forget this pipe and close its connection (never reused)."""
+    def _break(self, failure: Exception) -> None:
+        """Fail every caller, forget this pipe and close its connection (never reused).
+
+        A connection failure reaches each caller as a :class:`LinkFailure`
+        that says whether its command was written; anything else as itself.
+        """
         if self.broken:
             return
         self.broken = True
         self.pipeline.forget(self)
-        for request in self.inflight:
-            if not request.future.done():
-                request.future.set_exception(LinkFailure(failure.error, sent=True))
-        for request in self.queued:  # never handed to the connection
-            if not request.future.done():
-                request.future.set_exception(LinkFailure(failure.error, sent=False))
+        error = failure.error if isinstance(failure, LinkFailure) else None
+        for requests, sent in ((self.inflight, True), (self.queued, False)):
+            for request in requests:
+                if not request.future.done():
+                    request.future.set_exception(
+                        failure if error is None else LinkFailure(error, sent=sent)
+                    )
         self.inflight.clear()
         self.queued = []
         closing = self.pipeline.closing

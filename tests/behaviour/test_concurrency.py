@@ -119,9 +119,9 @@ def assert_exactly_once(results: list[list[str]], expected: list[str]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sorted", "scheduled"])
 def test_concurrent_consumers_receive_every_item_exactly_once(
-    server: Server, r: redis.Redis, name: str, kind: str
+    server: Server, plain: redis.Redis, name: str, kind: str
 ) -> None:
-    s, expected = fill(r, name, kind)
+    s, expected = fill(plain, name, kind)
     results, _ = drain(server.url, name, kind, PROCESSES)
     assert_exactly_once(results, expected)
     assert all(received for received in results), "every process took part"
@@ -131,9 +131,9 @@ def test_concurrent_consumers_receive_every_item_exactly_once(
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sorted", "scheduled"])
 def test_tasks_in_one_event_loop_and_processes_receive_every_item_exactly_once(
-    server: Server, r: redis.Redis, name: str, kind: str
+    server: Server, plain: redis.Redis, name: str, kind: str
 ) -> None:
-    s, expected = fill(r, name, kind)
+    s, expected = fill(plain, name, kind)
 
     def in_tasks(start: Barrier) -> list[list[str]]:
         return asyncio.run(consume_in_tasks(server.url, name, kind, start))

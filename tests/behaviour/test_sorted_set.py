@@ -114,11 +114,10 @@ def test_blocking_pop_waits_for_an_item(
     flavour: Flavour, r: redis.Redis, name: str, server: object
 ) -> None:
     s = flavour(SortedSet(r, name))
-    other = redis.Redis(connection_pool=r.connection_pool)
 
-    def produce() -> None:
+    def produce() -> None:  # on the same client, from another thread
         time.sleep(0.3)
-        SortedSet(other, name).add("late")
+        SortedSet(r, name).add("late")
 
     thread = threading.Thread(target=produce)
     thread.start()
@@ -273,7 +272,7 @@ def test_in_place_algebra_between_sets_runs_on_the_server(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
     s = flavour(SortedSet(r, name))
-    t = flavour(SortedSet(r, name + ":other"))
+    t = flavour(SortedSet(r, f"{{{name}}}:other"))  # the same cluster slot as s
     try:
         s.update_scored([("a", 1), ("b", 2)])
         t.update_scored([("b", 20), ("c", 30)])

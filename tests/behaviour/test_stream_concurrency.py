@@ -66,9 +66,9 @@ def assert_each_once(results: list[list[str]], expected: list[str]) -> None:
 
 @pytest.mark.slow
 def test_processes_pulling_with_purge_receive_each_key_exactly_once(
-    server: Server, r: redis.Redis, name: str
+    server: Server, plain: redis.Redis, name: str
 ) -> None:
-    s, expected = fill(r, name)
+    s, expected = fill(plain, name)
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(PULLERS) as pool:
         start = manager.Barrier(PULLERS)
@@ -81,11 +81,11 @@ def test_processes_pulling_with_purge_receive_each_key_exactly_once(
 
 
 @pytest.mark.slow
-def test_gated_keys_refuse_concurrent_readds(server: Server, r: redis.Redis, name: str) -> None:
+def test_gated_keys_refuse_concurrent_readds(server: Server, plain: redis.Redis, name: str) -> None:
     # The cool-down ends at once (expire_in=0), so only the gate can refuse.
     # A re-add accepted after its key was pulled would bring the key back:
     # it would be pulled twice or be left in the stream.
-    s, expected = fill(r, name)
+    s, expected = fill(plain, name)
     pullers, readders = 4, 4
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(pullers + readders) as pool:
