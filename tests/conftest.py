@@ -13,7 +13,7 @@ import asyncio
 import importlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, TypeVar, cast
 
 import pytest
@@ -115,14 +115,24 @@ class Target:
         return made
 
 
+@pytest.fixture
+def target_for(request: pytest.FixtureRequest, server: Server) -> Callable[[str], Target]:
+    """Builds the :class:`Target` named like ``"valkey"`` or ``"redis-cluster"``."""
+
+    def build(which: str) -> Target:
+        library, _, topology = which.partition("-")
+        if topology != "cluster":
+            return Target(library, server.url, cluster=False)
+        cluster: PrivateServer = request.getfixturevalue("cluster_server")
+        return Target(library, cluster.url, cluster=True)
+
+    return build
+
+
 @pytest.fixture(params=TARGETS)
-def target(request: pytest.FixtureRequest, server: Server) -> Target:
+def target(request: pytest.FixtureRequest, target_for: Callable[[str], Target]) -> Target:
     """Each client library on each topology; a test that takes it runs on all four."""
-    library, _, topology = str(request.param).partition("-")
-    if topology != "cluster":
-        return Target(library, server.url, cluster=False)
-    cluster: PrivateServer = request.getfixturevalue("cluster_server")
-    return Target(library, cluster.url, cluster=True)
+    return target_for(str(request.param))
 
 
 def delete_collection(client: Any, name: str) -> None:
