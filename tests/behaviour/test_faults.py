@@ -153,7 +153,7 @@ class Faulty:
     """A collection on a client that talks through the proxy, as a new user makes one."""
 
     def __init__(self, flavour: str, mode: str, proxy: FaultProxy) -> None:
-        timeout = {"socket_timeout": SOCKET_TIMEOUT} if mode == "stall" else {}
+        timeout: dict[str, Any] = {"socket_timeout": SOCKET_TIMEOUT} if mode == "stall" else {}
         self.flavour = flavour
         self.loop: asyncio.AbstractEventLoop | None = None
         if flavour == "sync":
@@ -221,7 +221,7 @@ def test_control_redis_py_itself_sends_the_write_again(
     proxy: FaultProxy, plain: redis.Redis, name: str, mode: str
 ) -> None:
     """Without typedset the same fault runs the write twice: the proxy test can fail."""
-    timeout = {"socket_timeout": SOCKET_TIMEOUT} if mode == "stall" else {}
+    timeout: dict[str, Any] = {"socket_timeout": SOCKET_TIMEOUT} if mode == "stall" else {}
     client = redis.Redis(host="127.0.0.1", port=proxy.port, **timeout)
     try:
         client.zadd(name, {"a": 1.0})

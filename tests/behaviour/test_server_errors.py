@@ -17,7 +17,7 @@ from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
 
 
 def _flush_scripts(r: redis.Redis) -> None:
-    r.execute_command("SCRIPT", "FLUSH")
+    r.script_flush()
 
 
 @pytest.mark.parametrize("kind", [SortedSet, TimeSortedSet, ScheduledSet])
