@@ -95,15 +95,20 @@ def drain(
     kind: str,
     processes: int,
     alongside: Callable[[Barrier], list[list[str]]] | None = None,
+    *,
+    only_pop: bool = False,
 ) -> tuple[list[list[str]], list[list[str]]]:
     """What each process received, and what ``alongside`` (run here) received.
 
-    Even-numbered processes pop, odd ones take(50). Everyone starts together.
+    Even-numbered processes pop, odd ones take(50) (unless ``only_pop``).
+    Everyone starts together.
     """
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(processes) as pool:
         start = manager.Barrier(processes + (alongside is not None))
-        args = [(url, name, kind, worker % 2 == 0, start) for worker in range(processes)]
+        args = [
+            (url, name, kind, only_pop or worker % 2 == 0, start) for worker in range(processes)
+        ]
         pending = pool.starmap_async(consume, args)
         here = alongside(start) if alongside else []
         return pending.get(timeout=300), here
@@ -143,3 +148,66 @@ def test_tasks_in_one_event_loop_and_processes_receive_every_item_exactly_once(
     assert sum(map(len, in_loop)) > 0, "the event loop took part"
     assert sum(map(len, in_processes)) > 0, "the processes took part"
     assert len(s) == 0
+
+
+#: The many-tasks test: tasks on one default asyncio client, and the items they share.
+MANY_TASKS = 10_000
+MANY_ITEMS = 50_000
+#: The most server connections the asyncio client may open for it.
+MAX_CONNECTIONS = 8
+
+
+async def pop_until_empty(s: AsyncSortedSet[str], into: list[str]) -> None:
+    while True:
+        try:
+            into.append(await s.pop())
+        except KeyError:
+            return
+
+
+async def many_tasks(url: str, name: str, start: Barrier) -> tuple[list[str], int]:
+    """What ``MANY_TASKS`` tasks on one default client popped, and the most connections it held."""
+    client = redis.asyncio.Redis.from_url(url, client_name="typedset-many-tasks")
+    watcher = redis.asyncio.Redis.from_url(url)
+    s = AsyncSortedSet(client, name)
+    received: list[str] = []
+    most = 0
+
+    async def count_connections() -> None:
+        nonlocal most
+        while True:
+            listed = await watcher.client_list()
+            most = max(most, sum(1 for c in listed if c.get("name") == "typedset-many-tasks"))
+            await asyncio.sleep(0.02)
+
+    counting = asyncio.create_task(count_connections())
+    await asyncio.to_thread(start.wait, 120)
+    try:
+        await asyncio.gather(*(pop_until_empty(s, received) for _ in range(MANY_TASKS)))
+    finally:
+        counting.cancel()
+        await client.aclose()
+        await watcher.aclose()
+    return received, most
+
+
+@pytest.mark.slow
+def test_ten_thousand_tasks_on_one_default_client_and_processes_pop_each_item_once(
+    server: Server, plain: redis.Redis, name: str
+) -> None:
+    expected = [f"item-{i}" for i in range(MANY_ITEMS)]
+    SortedSet(plain, name).update(expected)
+    outcome: list[tuple[list[str], int]] = []
+
+    def in_tasks(start: Barrier) -> list[list[str]]:
+        outcome.append(asyncio.run(many_tasks(server.url, name, start)))
+        return [outcome[0][0]]
+
+    in_processes, in_loop = drain(server.url, name, "sorted", 4, alongside=in_tasks, only_pop=True)
+    delivered = Counter(item for received in in_processes + in_loop for item in received)
+    assert sum(delivered.values()) == MANY_ITEMS, "duplicates or losses"
+    assert set(delivered) == set(expected)
+    assert sum(map(len, in_loop)) > 0, "the tasks took part"
+    assert sum(map(len, in_processes)) > 0, "the processes took part"
+    most = outcome[0][1]
+    assert 1 <= most <= MAX_CONNECTIONS, f"{most} connections"
