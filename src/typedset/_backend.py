@@ -44,7 +44,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -213,6 +213,14 @@ class _Library:
             return ServerError(code, self.parse_error(reply.message))
         return reply
 
+    @contextlib.contextmanager
+    def before_sending(self) -> Iterator[None]:
+        """Turn the library's connection errors into a :class:`LinkFailure` that sent nothing."""
+        try:
+            yield
+        except self.failures as exc:
+            raise LinkFailure(exc, sent=False) from exc
+
     def server_error(self, exc: Exception) -> ServerError:
         """An error the library raised for a reply, as a value with its code."""
         for cls in type(exc).__mro__:
@@ -306,10 +314,8 @@ class _SyncNode:
                 if _stale(conn):
                     conn.disconnect()
                 return conn
-        try:
+        with self.library.before_sending():
             return _pool_connection(self.pool)
-        except self.library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc
 
     def _checkin(self, conn: Any, clean: bool) -> None:
         if clean and self.lean and len(self.idle) < _IDLE_MAX:
@@ -337,14 +343,12 @@ class _SyncNode:
         """Write ``commands`` on ``conn`` and read one raw reply each; and whether it is clean."""
         library = self.library
         sock = getattr(conn, "_sock", None)
-        try:
+        with library.before_sending():
             if sock is None:  # (connect() is costly even when connected: ask only then)
                 conn.connect()
                 sock = getattr(conn, "_sock", None)
             if conn.health_check_interval:
                 conn.check_health()
-        except library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc  # nothing was sent
         if sock is None:  # not a socket connection: its own methods
             return _exchange_through(conn, library, commands), wait is None
         many = len(commands) > 1
@@ -500,10 +504,8 @@ class SyncClusterBackend:
         return replies[1:]
 
     def refresh(self) -> None:
-        try:
+        with self._library.before_sending():
             self._client.nodes_manager.initialize()
-        except self._library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc
 
 
 def _slot_node(nodes_manager: Any, key: object) -> Any:
@@ -658,13 +660,11 @@ class AsyncStandaloneBackend:
 
     async def open(self, node: Hashable) -> AsyncLink:
         pool = self._pool
-        try:
+        with self._library.before_sending():
             try:
                 conn = await pool.get_connection()
-            except TypeError:
+            except TypeError:  # valkey-py still wants a command name
                 conn = await pool.get_connection("_")
-        except self._library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc
         return _AsyncConnectionLink(conn, self._library, pool.release)
 
     async def refresh(self) -> None:
@@ -682,10 +682,8 @@ class AsyncClusterBackend:
         self.ready = False
 
     async def start(self) -> None:
-        try:
+        with self._library.before_sending():
             await self._client.initialize()
-        except self._library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc
         self.ready = True
 
     def node(self, key: object, asking: ServerError | None = None) -> Hashable:
@@ -710,21 +708,17 @@ class AsyncClusterBackend:
         if target is None:
             error = self._library.connection_error(f"no cluster node {name}")
             raise LinkFailure(error, sent=False)
-        try:
+        with self._library.before_sending():
             conn = target.acquire_connection()
             await conn.connect()
-        except self._library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc
         # valkey-py's nodes have no release(): their free list is the pool
         release = getattr(target, "release", None) or target._free.append
         link = _AsyncConnectionLink(conn, self._library, release)
         return _AskingLink(link) if asking else link
 
     async def refresh(self) -> None:
-        try:
+        with self._library.before_sending():
             await self._client.nodes_manager.initialize()
-        except self._library.failures as exc:
-            raise LinkFailure(exc, sent=False) from exc
 
 
 class _AskingLink:

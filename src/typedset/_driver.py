@@ -28,15 +28,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from ._backend import BLOCKING_MARGIN, AsyncBackend, Backend, LinkFailure
 from ._ops import Command, Flow, Send, ServerError, Sleep, routing_key
 from ._pipeline import pipeline_for
 
-__all__ = ["adrive", "drive", "exchange"]
+__all__ = ["adrive", "drive", "exchange", "with_policy"]
 
 R = TypeVar("R")
 
@@ -55,36 +55,60 @@ _HINTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Wire:
-    """Request to a driver: send ``commands`` again (after ``ASKING``, to ``asking``'s node)."""
+    """Step for a driver: send ``commands`` in one write to ``key``'s node; answer the replies.
 
+    The driver answers with the list of raw replies, or with the
+    :class:`~._backend.LinkFailure` it caught. ``asking`` sends them after
+    ``ASKING`` to the node an ``ASK`` redirect named; ``wait`` marks a
+    blocking command (see :class:`~._ops.Send`).
+    """
+
+    key: object
     commands: tuple[Command, ...]
+    wait: float | None = None
     asking: ServerError | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refresh:
-    """Request to a driver: re-read the cluster's topology."""
+    """Step for a driver: re-read the cluster's topology; answer ``None``."""
 
 
-Policy = Generator["Wire | Refresh | Sleep", object, list[object]]
+#: What a driver performs: the primitive steps.
+Primitive = Generator["Wire | Refresh | Sleep", object, R]
 
 
-def settled(outcome: object) -> bool:
-    """Whether a first attempt's outcome needs nothing more: replies, none of them a redirect."""
-    if not isinstance(outcome, list):
-        return False
-    return not any(isinstance(r, ServerError) and r.code in RETRY_CODES for r in outcome)
+def with_policy(flow: Flow[R]) -> Primitive[R]:
+    """``flow`` with each :class:`~._ops.Send` carried out by :func:`exchange`."""
+    try:
+        step = next(flow)
+        while True:
+            if isinstance(step, Send):
+                answer: object = yield from exchange(step)
+            else:
+                yield step
+                answer = None
+            step = flow.send(answer)
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
 
 
-def exchange(send: Send, key: object, outcome: list[object] | LinkFailure) -> Policy:
-    """What to do after a first attempt at ``send`` ended in ``outcome``; the final replies.
+def exchange(send: Send) -> Primitive[list[object]]:
+    """One step's final replies, through redirects, refusals and the retry policy.
 
     Written once for both drivers: it yields :class:`Wire`, :class:`Refresh`
-    and :class:`~._ops.Sleep` requests and receives each new outcome.
+    and :class:`~._ops.Sleep` and receives each attempt's outcome.
     """
     commands = send.commands
+    key = routing_key(commands[0])
+    outcome = yield Wire(key, commands, send.wait)
+    if isinstance(outcome, list) and not any(
+        isinstance(reply, ServerError) and reply.code in RETRY_CODES for reply in outcome
+    ):
+        return outcome  # the common case, settled at the first attempt
     replies: list[object] = [None] * len(commands)
     todo = list(range(len(commands)))
     attempt = 1
@@ -98,6 +122,7 @@ def exchange(send: Send, key: object, outcome: list[object] | LinkFailure) -> Po
             yield Refresh()
             yield Sleep(_backoff(attempt))
         else:
+            assert isinstance(outcome, list), outcome
             again: list[int] = []
             first: ServerError | None = None
             for i, reply in zip(todo, outcome, strict=True):
@@ -115,9 +140,7 @@ def exchange(send: Send, key: object, outcome: list[object] | LinkFailure) -> Po
             else:
                 yield Sleep(_backoff(attempt))
         attempt += 1
-        outcome = cast(
-            "list[object] | LinkFailure", (yield Wire(tuple(commands[i] for i in todo), asking))
-        )
+        outcome = yield Wire(key, tuple(commands[i] for i in todo), send.wait, asking)
 
 
 def _backoff(attempt: int) -> float:
@@ -144,50 +167,27 @@ def maybe_applied(error: Exception, send: Send, key: object) -> Exception:
 
 def drive(backend: Backend, flow: Flow[R]) -> R:
     """Run a flow to its result on a blocking client."""
+    steps = with_policy(flow)
     try:
-        step = next(flow)
+        step = next(steps)
         while True:
-            if isinstance(step, Send):
-                step = flow.send(transmit(backend, step))
+            answer: object = None
+            if isinstance(step, Wire):
+                try:
+                    answer = backend.transmit(
+                        step.key, step.commands, wait=step.wait, asking=step.asking
+                    )
+                except LinkFailure as failure:
+                    answer = failure
+            elif isinstance(step, Refresh):
+                with contextlib.suppress(LinkFailure):  # the next attempt fails or finds its way
+                    backend.refresh()
             else:
                 time.sleep(step.seconds)
-                step = flow.send(None)
+            step = steps.send(answer)
     except StopIteration as stop:
         result: R = stop.value
         return result
-
-
-def transmit(backend: Backend, send: Send) -> list[object]:
-    """One step's replies, through redirects and the retry policy."""
-    key = routing_key(send.commands[0])
-    outcome: list[object] | LinkFailure
-    try:
-        outcome = backend.transmit(key, send.commands, wait=send.wait)
-    except LinkFailure as failure:
-        outcome = failure
-    if settled(outcome):
-        return outcome  # type: ignore[return-value]
-    policy = exchange(send, key, outcome)
-    request = next(policy)
-    while True:
-        answer: object = None
-        if isinstance(request, Wire):
-            try:
-                answer = backend.transmit(
-                    key, request.commands, wait=send.wait, asking=request.asking
-                )
-            except LinkFailure as failure:
-                answer = failure
-        elif isinstance(request, Refresh):
-            with contextlib.suppress(LinkFailure):  # the next attempt fails or finds its way
-                backend.refresh()
-        else:
-            time.sleep(request.seconds)
-        try:
-            request = policy.send(answer)
-        except StopIteration as stop:
-            replies: list[object] = stop.value
-            return replies
 
 
 # --- asyncio --------------------------------------------------------------------
@@ -195,60 +195,32 @@ def transmit(backend: Backend, send: Send) -> list[object]:
 
 async def adrive(backend: AsyncBackend, flow: Flow[R]) -> R:
     """Run a flow to its result on an asyncio client."""
+    steps = with_policy(flow)
     try:
-        step = next(flow)
+        step = next(steps)
         while True:
-            if isinstance(step, Send):
-                step = flow.send(await atransmit(backend, step))
+            answer: object = None
+            if isinstance(step, Wire):
+                try:
+                    answer = await _wire(backend, step)
+                except LinkFailure as failure:
+                    answer = failure
+            elif isinstance(step, Refresh):
+                with contextlib.suppress(LinkFailure):
+                    await backend.refresh()
             else:
                 await asyncio.sleep(step.seconds)
-                step = flow.send(None)
+            step = steps.send(answer)
     except StopIteration as stop:
         result: R = stop.value
         return result
 
 
-async def atransmit(backend: AsyncBackend, send: Send) -> list[object]:
-    """One step's replies, through redirects and the retry policy."""
-    key = routing_key(send.commands[0])
-    outcome: list[object] | LinkFailure
-    try:
-        outcome = await _once(backend, key, send.commands, send.wait, None)
-    except LinkFailure as failure:
-        outcome = failure
-    if settled(outcome):
-        return outcome  # type: ignore[return-value]
-    policy = exchange(send, key, outcome)
-    request = next(policy)
-    while True:
-        answer: object = None
-        if isinstance(request, Wire):
-            try:
-                answer = await _once(backend, key, request.commands, send.wait, request.asking)
-            except LinkFailure as failure:
-                answer = failure
-        elif isinstance(request, Refresh):
-            with contextlib.suppress(LinkFailure):
-                await backend.refresh()
-        else:
-            await asyncio.sleep(request.seconds)
-        try:
-            request = policy.send(answer)
-        except StopIteration as stop:
-            replies: list[object] = stop.value
-            return replies
-
-
-async def _once(
-    backend: AsyncBackend,
-    key: object,
-    commands: Sequence[Command],
-    wait: float | None,
-    asking: ServerError | None,
-) -> list[object]:
+async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
     if not backend.ready:
         await backend.start()
-    node = backend.node(key, asking)
+    node = backend.node(wire.key, wire.asking)
+    commands, wait = wire.commands, wire.wait
     if wait is None:
         return await pipeline_for(backend).submit(node, commands)
     # A blocking command holds its connection until the server answers: it

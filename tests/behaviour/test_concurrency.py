@@ -181,9 +181,13 @@ async def many_tasks(url: str, name: str, start: Barrier) -> tuple[list[str], in
             await asyncio.sleep(0.02)
 
     counting = asyncio.create_task(count_connections())
+    # The tasks queue their first pops as the processes start: with 10,000
+    # tasks to set up on a loaded machine, starting after them could leave
+    # the tasks nothing to take.
+    popping = asyncio.gather(*(pop_until_empty(s, received) for _ in range(MANY_TASKS)))
     await asyncio.to_thread(start.wait, 120)
     try:
-        await asyncio.gather(*(pop_until_empty(s, received) for _ in range(MANY_TASKS)))
+        await popping
     finally:
         counting.cancel()
         await client.aclose()
