@@ -46,11 +46,17 @@ import weakref
 from collections import deque
 from collections.abc import Hashable, Iterator, Sequence
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from ._keys import key_slot
 from ._ops import Command, ServerError
 from ._resp import ErrorReply, Parser, ProtocolError, pack
+
+if TYPE_CHECKING:
+    import redis
+
+    #: What ``default_client`` makes.
+    RedisClient: TypeAlias = redis.Redis
 
 __all__ = [
     "AsyncBackend",
@@ -58,6 +64,7 @@ __all__ = [
     "Backend",
     "LinkFailure",
     "backend_for",
+    "default_client",
 ]
 
 #: Connections a blocking backend keeps checked out of the client's pool
@@ -143,6 +150,8 @@ class AsyncBackend(Protocol):
     clustered: bool
     #: False until :meth:`start` has run (a cluster client learns its topology there).
     ready: bool
+    #: The driver's own state for this client: its shared pipeline (``_pipeline.py``).
+    pipeline: Any
 
     async def start(self) -> None:
         """Make the client ready for :meth:`node`; run once, before the first exchange."""
@@ -647,6 +656,7 @@ class AsyncStandaloneBackend:
     def __init__(self, client: Any, library: _Library) -> None:
         self._pool = client.connection_pool
         self._library = library
+        self.pipeline: Any = None
 
     async def start(self) -> None:
         return None
@@ -680,6 +690,7 @@ class AsyncClusterBackend:
         self._client = client
         self._library = library
         self.ready = False
+        self.pipeline: Any = None
 
     async def start(self) -> None:
         with self._library.before_sending():
@@ -752,7 +763,11 @@ class _AskingLink:
 
 # --- finding a client's backend -----------------------------------------------------
 
-_backends: weakref.WeakKeyDictionary[object, Backend | AsyncBackend] = weakref.WeakKeyDictionary()
+#: The attribute a client carries its backend in. Not a weak dictionary: a
+#: backend reaches its client (through the pools' connect callbacks), which
+#: would keep a weak dictionary's entry alive for good; an attribute makes a
+#: cycle that the garbage collector frees with the client.
+_ATTRIBUTE = "_typedset_backend"
 _backends_lock = threading.Lock()
 
 
@@ -768,7 +783,7 @@ def backend_for(client: object, *, asyncio: bool) -> Any:
     if inspect.iscoroutinefunction(execute) != asyncio:
         wanted = "an asyncio client (redis.asyncio)" if asyncio else "a blocking client"
         raise TypeError(f"{client!r} is the wrong flavour: this collection needs {wanted}")
-    found = _backends.get(client)
+    found = getattr(client, _ATTRIBUTE, None)
     if found is not None:
         return found
     library = _library_of(client)
@@ -781,4 +796,20 @@ def backend_for(client: object, *, asyncio: bool) -> Any:
     else:
         backend = (SyncClusterBackend if clustered else SyncBackend)(client, library)
     with _backends_lock:
-        return _backends.setdefault(client, backend)
+        found = getattr(client, _ATTRIBUTE, None)
+        if found is None:
+            setattr(client, _ATTRIBUTE, backend)
+            found = backend
+    return found
+
+
+def default_client(url: str, **settings: Any) -> RedisClient:
+    """A blocking redis-py client for ``url``: the one kind typedset's own tools make.
+
+    ``PrivateServer.client()`` and the CLI hand it out; typedset itself works
+    with whatever client it is given.
+    """
+    import redis
+
+    client: RedisClient = redis.Redis.from_url(url, **settings)
+    return client

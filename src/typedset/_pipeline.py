@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections import deque
 from collections.abc import Hashable, Sequence
 
@@ -217,13 +216,11 @@ class Pipeline:
         return sum(len(pipes) for pipes in self.pipes.values())
 
 
-_pipelines: weakref.WeakKeyDictionary[object, Pipeline] = weakref.WeakKeyDictionary()
-
-
 def pipeline_for(backend: AsyncBackend) -> Pipeline:
-    """The pipeline of ``backend`` on the running event loop."""
+    """The pipeline of ``backend`` on the running event loop (kept on the backend)."""
     loop = asyncio.get_running_loop()
-    pipeline = _pipelines.get(backend)
+    pipeline = backend.pipeline
     if pipeline is None or pipeline.loop is not loop:
-        pipeline = _pipelines[backend] = Pipeline(backend, loop)
+        pipeline = backend.pipeline = Pipeline(backend, loop)
+    assert isinstance(pipeline, Pipeline)
     return pipeline

@@ -20,8 +20,8 @@ from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event as EventType
 
 import msgspec
-import redis
 
+from ._backend import default_client
 from .codecs import MsgspecCodec
 from .sorted_set import ScheduledSet
 
@@ -39,7 +39,7 @@ class Job(msgspec.Struct, frozen=True):
 
 
 def _jobs(url: str) -> ScheduledSet[Job]:
-    client = redis.Redis.from_url(url)
+    client = default_client(url)
     # "keep": a duplicate submission must not push a job back.
     return ScheduledSet(client, NAME, serializer=MsgspecCodec(Job), on_duplicate="keep")
 

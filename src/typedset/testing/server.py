@@ -23,11 +23,13 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import TYPE_CHECKING
 
-import redis
+from .._backend import default_client
+from .._resp import ErrorReply, Parser, pack
 
-from ..protocols import SyncClient
+if TYPE_CHECKING:
+    from .._backend import RedisClient
 
 __all__ = ["PrivateServer", "find_server_binary"]
 
@@ -119,11 +121,9 @@ class PrivateServer:
         assert self._process is not None, "server not started"
         return self._process.pid
 
-    def client(self) -> redis.Redis:
-        """A blocking client with ``decode_responses=False``."""
-        if self.tcp:
-            return redis.Redis(host="127.0.0.1", port=self.port)
-        return redis.Redis(unix_socket_path=self.unix_socket)
+    def client(self) -> RedisClient:
+        """A blocking redis-py client with ``decode_responses=False``."""
+        return default_client(self.url)
 
     def start(self) -> PrivateServer:
         """Start the server and wait until it answers (a TCP port taken meanwhile: retry)."""
@@ -159,33 +159,43 @@ class PrivateServer:
         return self
 
     def _wait_ready(self) -> None:
+        """Wait until the server answers PING (and, for a cluster, owns every slot).
+
+        Spoken in RESP on a bare socket: a private server needs no client library.
+        """
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
-        client = self.client()
-        try:
-            while True:
-                if self._process.poll() is not None:
-                    log = Path(self._dir.name if self._dir else ".", "server.log")
-                    detail = log.read_text() if log.exists() else ""
-                    raise _ExitedAtStartUp(f"{self.binary} exited at start-up:\n{detail[-2000:]}")
-                try:
-                    client.ping()
-                    break
-                except (redis.ConnectionError, redis.BusyLoadingError, FileNotFoundError):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{self.binary} did not start") from None
-                    time.sleep(0.02)
-            if self.cluster:
-                raw: SyncClient = client
-                raw.execute_command("CLUSTER", "ADDSLOTS", *range(16384))
-                while b"cluster_state:ok" not in cast(
-                    bytes, raw.execute_command("CLUSTER", "INFO")
-                ):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("one-node cluster did not become ready")
-                    time.sleep(0.02)
-        finally:
-            client.close()
+        while True:
+            if self._process.poll() is not None:
+                log = Path(self._dir.name if self._dir else ".", "server.log")
+                detail = log.read_text() if log.exists() else ""
+                raise _ExitedAtStartUp(f"{self.binary} exited at start-up:\n{detail[-2000:]}")
+            try:
+                with self._socket() as sock:
+                    if _ask(sock, "PING") == b"PONG":
+                        if self.cluster:
+                            self._own_every_slot(sock, deadline)
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.binary} did not start")
+            time.sleep(0.02)
+
+    def _socket(self) -> socket.socket:
+        if self.tcp:
+            return socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(5)
+        sock.connect(self.unix_socket)
+        return sock
+
+    def _own_every_slot(self, sock: socket.socket, deadline: float) -> None:
+        _ask(sock, "CLUSTER", "ADDSLOTS", *range(16384))
+        while b"cluster_state:ok" not in _bytes(_ask(sock, "CLUSTER", "INFO")):
+            if time.monotonic() > deadline:
+                raise TimeoutError("one-node cluster did not become ready")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         """Stop the server and delete its directory."""
@@ -214,3 +224,22 @@ class PrivateServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _ask(sock: socket.socket, *command: str | int) -> object:
+    """Send one command on a bare socket and read its reply."""
+    sock.sendall(pack([command]))
+    parser = Parser()
+    while True:
+        data = sock.recv(1 << 16)
+        if not data:
+            raise ConnectionResetError("the server closed the connection")
+        replies = parser.feed(data)
+        if replies:
+            if isinstance(replies[0], ErrorReply):
+                raise OSError(replies[0].message)  # LOADING and the like: not ready yet
+            return replies[0]
+
+
+def _bytes(reply: object) -> bytes:
+    return reply if isinstance(reply, bytes) else b""
