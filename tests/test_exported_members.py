@@ -40,3 +40,17 @@ def test_asyncio_names() -> None:
     ]
     for name in typedset.aio.__all__:
         assert hasattr(typedset.aio, name)
+
+
+def test_testing_names() -> None:
+    import typedset.testing
+
+    assert typedset.testing.__all__ == [
+        "FaultProxy",
+        "MemoryPriorityStream",
+        "MemoryScheduledSet",
+        "MemorySortedSet",
+        "MemoryTimeSortedSet",
+        "PrivateServer",
+        "find_server_binary",
+    ]

@@ -38,3 +38,18 @@ def test_readme_gives_exactly_two_setup_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "test-command" in ci
+
+
+def _operations(row_start: str) -> set[str]:
+    row = next(line.strip() for line in README.splitlines() if line.strip().startswith(row_start))
+    cell = row.split("|")[1]
+    return set(re.findall(r"`(\w+)`", cell))
+
+
+def test_the_retry_table_matches_the_code() -> None:
+    """The README's table of retry classes lists exactly the operations the core names."""
+    from typedset._ops import RESENDABLE, WRITES
+
+    assert _operations("| Reads:") == RESENDABLE
+    assert _operations("| Writes:") == WRITES
+    assert not RESENDABLE & WRITES

@@ -38,6 +38,7 @@ from .protocols import Arg, Serializer
 __all__ = [
     "PAGE_SIZE",
     "RESENDABLE",
+    "WRITES",
     "Call",
     "Command",
     "Flow",
@@ -97,6 +98,31 @@ RESENDABLE = frozenset(
     }
 )
 
+#: Every other operation: a write, never sent again once it may have reached
+#: the server. Each call names one of these or of :data:`RESENDABLE`.
+WRITES = frozenset(
+    {
+        "add",
+        "add_many",
+        "clear",
+        "clear_dead_letters",
+        "decrement_all",
+        "delete_below",
+        "difference_update",
+        "discard",
+        "increment",
+        "intersection_update",
+        "pop",
+        "pull",
+        "remove",
+        "requeue_dead",
+        "symmetric_difference_update",
+        "take",
+        "union_update",
+        "update",
+        "update_scored",
+    }
+)
 
 # The step and call classes below are values, never changed once made. They
 # are not frozen dataclasses only because a frozen one costs a third of a
@@ -181,7 +207,14 @@ def finish(call: Call[R], reply: object) -> R:
 
 def send(call: Call[Any], command: Command | None = None, wait: float | None = None) -> Send:
     """The step that sends ``call`` (or another command line of the same operation)."""
-    return Send((command or call.command,), call.op, call.op in RESENDABLE, wait)
+    return Send((command or call.command,), call.op, _resendable(call.op), wait)
+
+
+def _resendable(op: str) -> bool:
+    if op in RESENDABLE:
+        return True
+    assert op in WRITES, f"operation {op!r} is in neither RESENDABLE nor WRITES"
+    return False
 
 
 def run(call: Call[R]) -> Flow[R]:
@@ -198,11 +231,11 @@ def run_batch(calls: Sequence[Call[R]]) -> Flow[list[R]]:
         return []
     first = calls[0]
     commands = tuple(call.command for call in calls)
-    replies = list((yield Send(commands, first.op, first.op in RESENDABLE)))
+    replies = list((yield Send(commands, first.op, _resendable(first.op))))
     missing = [i for i, reply in enumerate(replies) if _no_script(reply)]
     if missing:
         again = tuple(calls[i].eval_command() for i in missing)
-        retried = yield Send(again, first.op, first.op in RESENDABLE)
+        retried = yield Send(again, first.op, _resendable(first.op))
         for i, reply in zip(missing, retried, strict=True):
             replies[i] = reply
     return [finish(call, reply) for call, reply in zip(calls, replies, strict=True)]
