@@ -40,6 +40,7 @@ import importlib
 import inspect
 import os
 import select
+import sys
 import threading
 import time
 import weakref
@@ -253,17 +254,24 @@ _libraries: dict[str, _Library] = {}
 
 
 def _library_of(client: object) -> _Library:
-    """The library a client comes from, found by the client's own module."""
-    root = type(client).__module__.split(".", 1)[0]
-    library = _libraries.get(root)
-    if library is None:
+    """The library a client comes from: the first of its classes' modules that is one.
+
+    A subclass of ``redis.Redis`` in your own module is a redis-py client.
+    """
+    for cls in type(client).__mro__:
+        root = cls.__module__.split(".", 1)[0]
+        library = _libraries.get(root)
+        if library is not None:
+            return library
+        # Only a package shaped like redis-py (and already loaded by its client)
+        if f"{root}.exceptions" not in sys.modules or f"{root}.connection" not in sys.modules:
+            continue
         try:
             library = _libraries[root] = _Library(importlib.import_module(root))
         except (ImportError, AttributeError):
-            raise TypeError(
-                f"client must be a redis-py or valkey-py client, not {client!r}"
-            ) from None
-    return library
+            continue
+        return library
+    raise TypeError(f"client must be a redis-py or valkey-py client, not {client!r}")
 
 
 def _encoding(kwargs: dict[str, Any]) -> tuple[str, str]:
@@ -333,8 +341,11 @@ class _SyncNode:
         if not clean:
             conn.disconnect()
             # The others may have died with it (a restart): let the pool check them.
-            while self.idle:
-                self.pool.release(self.idle.pop())
+            while True:
+                try:
+                    self.pool.release(self.idle.pop())
+                except IndexError:  # (another thread may take the last one first)
+                    break
         self.pool.release(conn)
 
     def exchange(self, commands: Sequence[Command], wait: float | None) -> list[object]:

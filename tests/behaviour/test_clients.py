@@ -114,7 +114,7 @@ def test_a_connection_without_a_socket_is_used_through_its_own_methods(
         client.set(name, "wrong type")
         with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
             s.add("x")
-        stream = PriorityStream(client, name + ":s")
+        stream = PriorityStream(client, f"{{{name}}}:s")  # in the cleaned-up keys
         stream.add("k", "v", 2)
         assert stream.pull() == {"k": "v"}
         used = [conn for conn in pool._available_connections if isinstance(conn, NotASocket)]
@@ -149,3 +149,19 @@ def test_a_dropped_client_and_its_collections_are_freed(
         asyncio.run(use())
     gc.collect()
     assert [ref() for ref in refs] == [None, None]
+
+
+class AppClient(redis.Redis):
+    """A client class of the user's own, in the user's own module."""
+
+
+def test_a_subclass_of_a_client_in_another_module_is_that_librarys_client(
+    server: Server, name: str
+) -> None:
+    client = AppClient(connection_pool=redis.ConnectionPool.from_url(server.url))
+    try:
+        s = SortedSet(client, name)
+        s.add("a")
+        assert s.pop() == "a"
+    finally:
+        client.close()
