@@ -16,7 +16,7 @@ Server errors reach a flow as values (:class:`ServerError`), classified by
 their prefix (``NOSCRIPT``, ``WRONGTYPE``, ``MOVED``, ...); the user sees
 the client library's own exception, which the value carries. The drivers in
 ``_driver.py`` follow redirects and apply the retry policy; the adapter in
-``_backend.py`` is the only code that touches a client library. So a fix
+``_redispy*.py`` is the only code that touches a client library. So a fix
 made here fixes both flavours and every client, and the tests in
 ``tests/unit`` exercise the parsing with canned replies and no server.
 

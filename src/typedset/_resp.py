@@ -1,12 +1,13 @@
 """The Redis wire format (RESP2 and RESP3), without I/O: command lines out, replies in.
 
 typedset writes its command lines and reads its replies itself, on the
-connections of the client's pool (``_backend.py``). Two reasons: a pipelined
-connection must turn one read of many replies into many replies without an
-``await`` per reply (``_pipeline.py``), and the replies must stay undecoded
-bytes whatever the client's ``decode_responses``. The client still makes
-and sets up every connection (auth, TLS, ``HELLO``, the database), so only
-the framing below is ours.
+connections of the client's pool (``_redispy_sync.py``,
+``_redispy_async.py``). Two reasons: a pipelined connection must turn one
+read of many replies into many replies without an ``await`` per reply
+(``_pipeline.py``), and the replies must stay undecoded bytes whatever the
+client's ``decode_responses``. The client still makes and sets up every
+connection (auth, TLS, ``HELLO``, the database), so only the framing below
+is ours.
 
 :class:`Parser` is incremental: feed it whatever arrived, take every
 complete reply. A reply split across reads resumes where it stopped (the

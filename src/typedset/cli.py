@@ -21,7 +21,7 @@ from multiprocessing.synchronize import Event as EventType
 
 import msgspec
 
-from ._backend import default_client
+from ._redispy import default_client
 from .codecs import MsgspecCodec
 from .sorted_set import ScheduledSet
 

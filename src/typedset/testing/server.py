@@ -25,11 +25,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .._backend import default_client
+from .._redispy import default_client
 from .._resp import ErrorReply, Parser, pack
 
 if TYPE_CHECKING:
-    from .._backend import RedisClient
+    from .._redispy import RedisClient
 
 __all__ = ["PrivateServer", "find_server_binary"]
 
