@@ -97,12 +97,13 @@ class _SyncNode:
         """Write ``commands`` on ``conn`` and read one raw reply each; and whether it is clean."""
         library = self.library
         sock = getattr(conn, "_sock", None)
-        with library.before_sending():
-            if sock is None:  # (connect() is costly even when connected: ask only then)
-                conn.connect()
-                sock = getattr(conn, "_sock", None)
-            if conn.health_check_interval:
-                conn.check_health()
+        if sock is None or conn.health_check_interval:  # (the hot path skips this)
+            with library.before_sending():
+                if sock is None:  # connect() is costly even when connected: ask only then
+                    conn.connect()
+                    sock = getattr(conn, "_sock", None)
+                if conn.health_check_interval:
+                    conn.check_health()
         if sock is None:  # not a socket connection: its own methods
             return _exchange_through(conn, library, commands), wait is None
         many = len(commands) > 1
