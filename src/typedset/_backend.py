@@ -97,6 +97,10 @@ class Backend(Protocol):
 class AsyncLink(Protocol):
     """One connection an asyncio driver holds: it writes and reads on it itself."""
 
+    def usable(self) -> bool:
+        """Whether a command may be written now (open, nothing left unread)."""
+        ...
+
     def pack(self, commands: Sequence[Command]) -> list[bytes]:
         """The wire form of ``commands``."""
         ...

@@ -30,7 +30,7 @@ import contextlib
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ._backend import BLOCKING_MARGIN, AsyncBackend, Backend, LinkFailure
 from ._ops import Command, Flow, Send, ServerError, Sleep, routing_key
@@ -228,9 +228,7 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
     # none to spare within the wait, the command never runs and is answered
     # as the server answers a wait that ran out: nil.
     slots = pipeline_for(backend).blocking_slots(node)
-    try:
-        await asyncio.wait_for(slots.acquire(), wait)
-    except asyncio.TimeoutError:
+    if not await _acquire(slots, wait):
         return [None for _ in commands]
     try:
         link = await backend.open(node)
@@ -244,3 +242,32 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
             await link.close(reusable=clean)
     finally:
         slots.release()
+
+
+async def _acquire(slots: asyncio.Semaphore, wait: float) -> bool:
+    """Take a slot within ``wait`` seconds; whether it was taken.
+
+    Not ``wait_for(slots.acquire())``: before Python 3.12 that could take
+    the slot and swallow a cancellation that came at the same moment. Here
+    a slot taken by an acquire that came too late is given back.
+    """
+    taking = asyncio.ensure_future(slots.acquire())
+    try:
+        done, _ = await asyncio.wait((taking,), timeout=wait)
+    except BaseException:  # cancelled while waiting
+        _give_back_if_taken(taking, slots)
+        raise
+    if taking in done:
+        return True
+    _give_back_if_taken(taking, slots)
+    return False
+
+
+def _give_back_if_taken(taking: asyncio.Future[Any], slots: asyncio.Semaphore) -> None:
+    taking.cancel()
+
+    def settle(future: asyncio.Future[Any]) -> None:
+        if not future.cancelled():
+            slots.release()
+
+    taking.add_done_callback(settle)

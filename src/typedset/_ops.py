@@ -57,6 +57,7 @@ __all__ = [
     "format_score",
     "hash_entries",
     "pairs",
+    "redirect_address",
     "routing_key",
     "run",
     "run_batch",
@@ -140,9 +141,19 @@ class ServerError:
 
     code: str
     exception: Exception
+    #: Where a ``MOVED`` or ``ASK`` reply sends the command: (host, port).
+    address: tuple[str, int] | None = None
 
     def __str__(self) -> str:
         return str(self.exception)
+
+
+def redirect_address(message: str) -> tuple[str, int] | None:
+    """The ``host:port`` a ``MOVED``/``ASK`` message ends with (``"3999 10.0.0.1:6381"``)."""
+    host, colon, port = message.rsplit(" ", 1)[-1].rpartition(":")
+    if not colon or not port.isdigit():
+        return None
+    return host, int(port)
 
 
 @dataclass(slots=True)

@@ -75,6 +75,11 @@ class _Pipe:
 
     async def _write(self) -> None:
         try:
+            if self.link is not None and not self.inflight and not self.link.usable():
+                # Closed while idle (server timeout, restart, an earlier event
+                # loop): nothing of ours is on it, so open another and go on.
+                stale, self.link = self.link, None
+                await stale.close(reusable=False)
             if self.link is None:
                 self.link = await self.pipeline.backend.open(self.node)
             link = self.link
@@ -211,16 +216,33 @@ class Pipeline:
         if pipes is not None and pipe in pipes:
             pipes.remove(pipe)
 
+    def adopt(self, earlier: Pipeline) -> None:
+        """Give back, from this loop, the connections of a pipeline of an earlier loop."""
+        for pipes in earlier.pipes.values():
+            for pipe in pipes:
+                if pipe.link is not None:
+                    task = self.loop.create_task(pipe.link.close(reusable=False))
+                    self.closing.add(task)
+                    task.add_done_callback(self.closing.discard)
+        earlier.pipes.clear()
+
     def connections(self) -> int:
         """How many connections the pipeline holds (for tests and monitoring)."""
         return sum(len(pipes) for pipes in self.pipes.values())
 
 
 def pipeline_for(backend: AsyncBackend) -> Pipeline:
-    """The pipeline of ``backend`` on the running event loop (kept on the backend)."""
+    """The pipeline of ``backend`` on the running event loop (kept on the backend).
+
+    A client used from one event loop after another gets a new pipeline on
+    each; the connections of the one before go back to the client's pool.
+    """
     loop = asyncio.get_running_loop()
     pipeline = backend.pipeline
     if pipeline is None or pipeline.loop is not loop:
-        pipeline = backend.pipeline = Pipeline(backend, loop)
+        fresh = Pipeline(backend, loop)
+        if isinstance(pipeline, Pipeline):
+            fresh.adopt(pipeline)
+        pipeline = backend.pipeline = fresh
     assert isinstance(pipeline, Pipeline)
     return pipeline

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._backend import LinkFailure
 from ._keys import key_slot
-from ._ops import ServerError
+from ._ops import ServerError, redirect_address
 from ._resp import ErrorReply
 
 if TYPE_CHECKING:
@@ -81,8 +81,13 @@ class Library:
         if isinstance(reply, ErrorReply):
             first = reply.message.split(" ", 1)[0]
             code = first if first.isupper() and first.isalpha() else "ERR"
-            return ServerError(code, self.parse_error(reply.message))
+            return self._value(code, self.parse_error(reply.message), reply.message)
         return reply
+
+    @staticmethod
+    def _value(code: str, exc: Exception, message: str) -> ServerError:
+        redirected = code in ("MOVED", "ASK")
+        return ServerError(code, exc, redirect_address(message) if redirected else None)
 
     @contextlib.contextmanager
     def before_sending(self) -> Iterator[None]:
@@ -97,9 +102,10 @@ class Library:
         for cls in type(exc).__mro__:
             code = self._codes.get(cls)
             if code is not None:
-                return ServerError(code, exc)
+                return self._value(code, exc, str(exc))
         first = str(exc).split(" ", 1)[0]
-        return ServerError(first if first.isupper() and first.isalpha() else "ERR", exc)
+        code = first if first.isupper() and first.isalpha() else "ERR"
+        return self._value(code, exc, str(exc))
 
     def lost(self, conn: Any, exc: BaseException, what: str) -> Exception:
         """The library's exception for a connection that failed ``what``."""

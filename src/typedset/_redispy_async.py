@@ -25,7 +25,7 @@ class _AsyncConnectionLink:
     ``await``. A connection without streams uses its own methods instead.
     """
 
-    __slots__ = ("conn", "encoding", "library", "parser", "ready", "release")
+    __slots__ = ("conn", "encoding", "library", "parser", "ready", "release", "streams")
 
     def __init__(self, conn: Any, library: Library, release: Any) -> None:
         self.conn = conn
@@ -34,25 +34,46 @@ class _AsyncConnectionLink:
         self.encoding = encoding_of(_encoder_kwargs(conn))
         self.parser = Parser()
         self.ready: deque[object] = deque()
+        self.streams = hasattr(conn, "_reader") and hasattr(conn, "_writer")
+
+    def usable(self) -> bool:
+        """Whether a command may be written now: open, of this event loop, nothing unread."""
+        if self.ready or self.parser.pending:
+            return False
+        if not self.streams:
+            return bool(getattr(self.conn, "is_connected", True))
+        reader, writer = self.conn._reader, self.conn._writer
+        if reader is None or writer is None or writer.transport.is_closing():
+            return False
+        if reader.at_eof() or getattr(reader, "_eof", False):  # the server closed it
+            return False
+        # A connection an earlier event loop opened cannot be used on this one.
+        return getattr(reader, "_loop", None) in (None, asyncio.get_running_loop())
 
     def pack(self, commands: Sequence[Command]) -> list[bytes]:
-        if getattr(self.conn, "_writer", None) is None:
+        if not self.streams:
             packed: list[bytes] = self.conn.pack_commands(commands)
             return packed
         return [pack(commands, *self.encoding)]
 
     async def write(self, packed: Sequence[bytes]) -> None:
         conn = self.conn
-        writer = getattr(conn, "_writer", None)
-        try:
-            if writer is None:
+        library = self.library
+        if not self.streams:
+            try:
                 await conn.send_packed_command(packed, check_health=False)
-                return
+            except library.failures as exc:
+                raise LinkFailure(exc, sent=True) from exc
+            return
+        writer = conn._writer
+        if writer is None:  # closed under us (the client was closed): nothing went out
+            raise LinkFailure(library.connection_error("the connection was closed"), sent=False)
+        try:
             writer.writelines(packed)
             await writer.drain()
-        except self.library.failures as exc:
+        except library.failures as exc:
             await _disconnect(conn)
-            raise LinkFailure(self.library.lost(conn, exc, "Error writing to"), sent=True) from exc
+            raise LinkFailure(library.lost(conn, exc, "Error writing to"), sent=True) from exc
 
     async def read(self, timeout: float | None = None) -> object:
         while not self.ready:
@@ -70,12 +91,14 @@ class _AsyncConnectionLink:
     async def _fill(self, timeout: float | None) -> None:
         conn = self.conn
         library = self.library
-        reader = getattr(conn, "_reader", None)
-        if reader is None:
+        if not self.streams:
             self.ready.append(await self._read_through())
             return
         seconds = timeout if timeout is not None else conn.socket_timeout
         try:
+            reader = conn._reader
+            if reader is None:
+                raise ConnectionResetError("the connection was closed")
             chunk = await (reader.read(READ_SIZE) if seconds is None else _within(reader, seconds))
             if not chunk:
                 raise ConnectionResetError("closed by the server")
@@ -98,11 +121,28 @@ class _AsyncConnectionLink:
             raise LinkFailure(exc, sent=True) from exc
 
     async def close(self, reusable: bool) -> None:
-        if not reusable or self.ready or self.parser.pending:
-            await _disconnect(self.conn)
-        result = self.release(self.conn)
-        if inspect.isawaitable(result):
-            await result
+        try:
+            if not reusable or not self.usable():
+                await _disconnect(self.conn)
+        finally:
+            # Given back even when cancelled (again) on the way: never lost to the pool.
+            result = self.release(self.conn)
+            if inspect.isawaitable(result):
+                await asyncio.shield(result)
+
+
+async def _link(conn: Any, library: Library, release: Any) -> _AsyncConnectionLink:
+    """A link over ``conn``, connected on this event loop; ``conn`` goes back if that fails."""
+    link = _AsyncConnectionLink(conn, library, release)
+    try:
+        with library.before_sending():
+            if link.streams and not link.usable():  # closed, or of an earlier event loop
+                await _disconnect(conn)
+            await conn.connect()  # a no-op when connected
+    except BaseException:
+        await link.close(reusable=False)
+        raise
+    return link
 
 
 def _encoder_kwargs(conn: Any) -> dict[str, Any]:
@@ -113,8 +153,8 @@ def _encoder_kwargs(conn: Any) -> dict[str, Any]:
 
 
 async def _disconnect(conn: Any) -> None:
-    with contextlib.suppress(Exception):  # already broken: nothing more to tidy
-        await conn.disconnect()
+    with contextlib.suppress(Exception):  # already broken (or of a closed loop): nothing to tidy
+        await conn.disconnect(nowait=True)
 
 
 class _Expired(Exception):
@@ -165,7 +205,7 @@ class AsyncStandaloneBackend:
                 conn = await pool.get_connection()
             except TypeError:  # valkey-py still wants a command name
                 conn = await pool.get_connection("_")
-        return _AsyncConnectionLink(conn, self._library, pool.release)
+        return await _link(conn, self._library, pool.release)
 
     async def refresh(self) -> None:
         return None
@@ -190,8 +230,9 @@ class AsyncClusterBackend:
     def node(self, key: object, asking: ServerError | None = None) -> Hashable:
         """The node's name, ``("ASK", name)`` after an ``ASK`` redirect."""
         if asking is not None:
-            error: Any = asking.exception
-            return ("ASK", f"{error.host}:{error.port}")
+            assert asking.address is not None, asking
+            host, port = asking.address
+            return ("ASK", f"{host}:{port}")
         name: str = slot_node(self._client.nodes_manager, key).name
         return name
 
@@ -211,10 +252,9 @@ class AsyncClusterBackend:
             raise LinkFailure(error, sent=False)
         with self._library.before_sending():
             conn = target.acquire_connection()
-            await conn.connect()
         # valkey-py's nodes have no release(): their free list is the pool
         release = getattr(target, "release", None) or target._free.append
-        link = _AsyncConnectionLink(conn, self._library, release)
+        link = await _link(conn, self._library, release)
         return _AskingLink(link) if asking else link
 
     async def refresh(self) -> None:
@@ -230,6 +270,9 @@ class _AskingLink:
     def __init__(self, link: _AsyncConnectionLink) -> None:
         self.link = link
         self.skip = 0
+
+    def usable(self) -> bool:
+        return self.skip == 0 and self.link.usable()
 
     def pack(self, commands: Sequence[Command]) -> list[bytes]:
         self.skip += len(commands)

@@ -97,12 +97,13 @@ class _SyncNode:
         """Write ``commands`` on ``conn`` and read one raw reply each; and whether it is clean."""
         library = self.library
         sock = getattr(conn, "_sock", None)
-        if sock is None or conn.health_check_interval:  # (the hot path skips this)
+        checks = getattr(conn, "health_check_interval", 0)
+        if sock is None or checks:  # (the hot path skips this)
             with library.before_sending():
                 if sock is None:  # connect() is costly even when connected: ask only then
                     conn.connect()
                     sock = getattr(conn, "_sock", None)
-                if conn.health_check_interval:
+                if checks:
                     conn.check_health()
         if sock is None:  # not a socket connection: its own methods
             return _exchange_through(conn, library, commands), wait is None
@@ -131,8 +132,8 @@ class _SyncNode:
             raise LinkFailure(library.lost(conn, exc, what), sent=True) from exc
         if wait is not None:
             sock.settimeout(conn.socket_timeout)  # back to the client's setting
-        if conn.health_check_interval:
-            conn.next_health_check = time.monotonic() + conn.health_check_interval
+        if checks:
+            conn.next_health_check = time.monotonic() + checks
         # Anything beyond our replies (a push message) would confuse the next user.
         clean = len(replies) == len(commands) and not parser.pending
         return [library.reply(reply) for reply in replies[: len(commands)]], clean
@@ -182,11 +183,21 @@ def _stale(conn: Any) -> bool:
     sock = getattr(conn, "_sock", None)
     if sock is None:
         return False
+    pending = getattr(sock, "pending", None)  # TLS: bytes decrypted but not read
+    if pending is not None and pending():
+        return True
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        if _poll is None:  # (select() cannot watch descriptors past 1023)
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable)
+        poller = _poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
+
+
+_poll = getattr(select, "poll", None)  # not on Windows
 
 
 class SyncBackend:
@@ -248,15 +259,17 @@ class SyncClusterBackend:
         if asking is None:
             node = slot_node(self._client.nodes_manager, key)
             return self._node(node).exchange(commands, wait)
-        error: Any = asking.exception
-        node = self._client.get_node(host=error.host, port=error.port)
+        assert asking.address is not None, asking
+        host, port = asking.address
+        node = self._client.get_node(host=host, port=port)
         if node is None:
             self.refresh()
-            node = self._client.get_node(host=error.host, port=error.port)
+            node = self._client.get_node(host=host, port=port)
             if node is None:
-                raise LinkFailure(error, sent=False)
-        replies = self._node(node).exchange((("ASKING",), *commands), wait)
-        return replies[1:]
+                raise LinkFailure(asking.exception, sent=False)
+        # ASKING lets only the command right after it in: one before each.
+        asked = [part for command in commands for part in (("ASKING",), command)]
+        return self._node(node).exchange(asked, wait)[1::2]
 
     def refresh(self) -> None:
         with self._library.before_sending():

@@ -90,22 +90,37 @@ _MAP, _ATTRIBUTE, _PUSH = ord("%"), ord("|"), ord(">")
 class Parser:
     """Turns the bytes of a connection into replies, however they were split."""
 
-    __slots__ = ("_buffer", "_stack")
+    __slots__ = ("_buffer", "_held", "_held_size", "_stack", "_wanted")
 
     def __init__(self) -> None:
+        # What is left of the last read: the start of an element not yet complete.
         self._buffer = b""
         # Aggregates being built, innermost last: [type byte, items, items still to come].
         self._stack: list[list[object]] = []
+        # A large string still arriving: its chunks, kept apart until all of its
+        # ``_wanted`` bytes are here, so that it is joined once, not once a read.
+        self._held: list[bytes] = []
+        self._held_size = 0
+        self._wanted = 0
 
     @property
     def pending(self) -> bool:
         """Whether bytes of a reply not yet complete are held."""
-        return bool(self._buffer or self._stack)
+        return bool(self._buffer or self._held or self._stack)
 
     def feed(self, data: bytes) -> list[object]:
         """Add bytes that arrived; every reply they complete, in order."""
-        buffer = self._buffer + data if self._buffer else data
+        if self._wanted:
+            self._held.append(data)
+            self._held_size += len(data)
+            if self._held_size < self._wanted:
+                return []
+            buffer = b"".join(self._held)
+            self._held, self._held_size, self._wanted = [], 0, 0
+        else:
+            buffer = self._buffer + data if self._buffer else data
         stack = self._stack
+        wanted = 0
         out: list[object] = []
         pos = 0
         size = len(buffer)
@@ -124,6 +139,7 @@ class Parser:
                     else:
                         stop = end + 2 + length
                         if stop + 2 > size:
+                            wanted = stop + 2 - pos
                             break
                         value = buffer[end + 2 : stop]
                         pos = stop + 2
@@ -138,8 +154,8 @@ class Parser:
                         if count:
                             stack.append([kind, [], count])
                             continue
-                        if kind == _ATTRIBUTE:
-                            continue
+                        if kind == _ATTRIBUTE or (kind == _PUSH and not stack):
+                            continue  # nothing, or an empty push: not a reply
                         value = {} if kind == _MAP else []
                 elif kind == 58:  # : integer
                     value = int(buffer[pos + 1 : end])
@@ -166,6 +182,7 @@ class Parser:
                     length = int(buffer[pos + 1 : end])
                     stop = end + 2 + length
                     if stop + 2 > size:
+                        wanted = stop + 2 - pos
                         break
                     data_ = buffer[end + 2 : stop]
                     value = (
@@ -177,7 +194,12 @@ class Parser:
                 self._deliver(value, out)
         except (ValueError, IndexError) as exc:
             raise ProtocolError(f"malformed reply: {exc}") from exc
-        self._buffer = buffer[pos:]
+        rest = buffer[pos:]
+        if wanted > len(rest):
+            self._buffer = b""
+            self._held, self._held_size, self._wanted = [rest], len(rest), wanted
+        else:
+            self._buffer = rest
         return out
 
     def _deliver(self, value: object, out: list[object]) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import threading
+import time
 import weakref
 from collections import Counter
 from typing import Any
@@ -165,3 +167,118 @@ def test_a_subclass_of_a_client_in_another_module_is_that_librarys_client(
         assert s.pop() == "a"
     finally:
         client.close()
+
+
+def _kill_other_clients(server: Server) -> None:
+    admin = server.client()
+    try:
+        admin.client_kill_filter(_type="normal", skipme=True)
+    finally:
+        admin.close()
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_a_write(
+    server: Server, name: str
+) -> None:
+    """Nothing ran on it, so the write goes out on a new connection: no error, run once."""
+    client = server.client()
+    s = SortedSet(client, name)
+
+    async def in_loop() -> None:
+        async_client = server.async_client()
+        t = AsyncSortedSet(async_client, name)
+        try:
+            await t.add("a1", 1.0)
+            _kill_other_clients(server)  # as the server's idle timeout or a restart would
+            await asyncio.sleep(0.1)
+            await t.add("a2", 2.0)
+            assert await t.score("a2") == 2.0
+        finally:
+            await async_client.aclose()
+
+    try:
+        s.add("s1", 1.0)
+        _kill_other_clients(server)
+        s.add("s2", 2.0)
+        assert s.score("s2") == 2.0
+        asyncio.run(in_loop())
+    finally:
+        client.close()
+
+
+async def _raw_add(client: redis.asyncio.Redis, name: str, member: str) -> None:
+    await client.zadd(name, {member: 1.0})
+
+
+def test_one_async_client_serves_one_event_loop_after_another(server: Server, name: str) -> None:
+    client = redis.asyncio.Redis.from_url(server.url, max_connections=3)
+    s = AsyncSortedSet(client, name)
+    plain = server.client()
+    try:
+        for run in range(8):
+            if run % 2:
+                asyncio.run(_raw_add(client, name, f"raw{run}"))  # redis-py's own command
+            else:
+                asyncio.run(s.add(f"x{run}", float(run)))
+                assert plain.zscore(name, f"x{run}") == float(run)
+        # each loop's connections went back to the pool: a bounded pool is not used up
+        assert len(client.connection_pool._in_use_connections) <= 1
+    finally:
+        plain.close()
+
+
+def test_a_blocking_pop_cancelled_twice_gives_its_connection_back(
+    server: Server, name: str
+) -> None:
+    async def scenario() -> None:
+        client = redis.asyncio.Redis.from_url(server.url, max_connections=6)
+        s = AsyncSortedSet(client, name)
+        try:
+            await s.size()  # the shared connection
+            for _ in range(8):  # more than the pool could lend if any were kept
+                waiting = asyncio.ensure_future(s.pop(timeout=5))
+                await asyncio.sleep(0.05)  # in BZPOPMIN
+                waiting.cancel()
+                await asyncio.sleep(0)
+                waiting.cancel()  # a second cancel, while it closes its connection
+                with pytest.raises(asyncio.CancelledError):
+                    await waiting
+            with pytest.raises(KeyError):
+                await s.pop(timeout=0.2)
+        finally:
+            await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_health_check_interval_is_honoured(server: Server, name: str) -> None:
+    client = redis.Redis.from_url(server.url, health_check_interval=1)
+    try:
+        s = SortedSet(client, name)
+        s.add("a")
+        time.sleep(1.2)  # the next call pings first, as redis-py would
+        s.add("b")
+        assert list(s) == ["a", "b"]
+    finally:
+        client.close()
+
+
+def test_idle_connections_are_checked_in_a_process_with_many_open_files(
+    server: Server, name: str
+) -> None:
+    """The check works for descriptors past 1023 (where select() cannot look)."""
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    admin = server.client()
+    client = server.client()
+    try:
+        s = SortedSet(client, name)
+        s.add("warm")
+        before = admin.info("stats")["total_connections_received"]
+        for i in range(50):
+            s.add(f"x{i}", float(i))
+        assert admin.info("stats")["total_connections_received"] == before  # no reconnects
+    finally:
+        for fd in filler:
+            os.close(fd)
+        client.close()
+        admin.close()

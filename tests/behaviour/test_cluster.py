@@ -7,7 +7,10 @@ here with CROSSSLOT or a routing error; on a standalone server it would pass.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import time
 from collections.abc import Iterator
+from typing import Any, cast
 
 import msgspec
 import pytest
@@ -15,6 +18,7 @@ import redis
 import redis.asyncio
 
 from typedset import MsgspecCodec, PriorityStream, ScheduledSet, SortedSet
+from typedset._keys import key_slot
 from typedset.aio import AsyncPriorityStream, AsyncScheduledSet, AsyncSortedSet
 from typedset.testing import PrivateServer
 
@@ -108,5 +112,124 @@ def test_priority_streams_work_on_a_cluster(cluster_url: str) -> None:
             await a.clear()
         finally:
             await aclient.aclose()
+
+    asyncio.run(main())
+
+
+class SlotlessNode(PrivateServer):
+    """A cluster node that owns no slot when it starts: the target of a migration."""
+
+    def _own_every_slot(self, sock: Any, deadline: float) -> None:
+        return None
+
+
+class TwoNodes:
+    """Node A owns every slot but 0, which B owns so that clients know B."""
+
+    def __init__(self) -> None:
+        self.a = PrivateServer(cluster=True).start()
+        self.b = SlotlessNode(cluster=True).start()
+        self.ca: Any = cast(Any, self.a.client())
+        self.cb: Any = cast(Any, self.b.client())
+        self.ca.execute_command("CLUSTER", "MEET", "127.0.0.1", self.b.port)
+        self.ca.execute_command("CLUSTER", "DELSLOTS", 0)
+        self.cb.execute_command("CLUSTER", "ADDSLOTS", 0)
+        deadline = time.monotonic() + 20
+        while not self._formed():
+            assert time.monotonic() < deadline, "the two-node cluster did not form"
+            time.sleep(0.05)
+
+    def _formed(self) -> bool:
+        infos = [c.execute_command("CLUSTER", "INFO") for c in (self.ca, self.cb)]
+        slots = self.ca.execute_command("CLUSTER", "SLOTS")
+        return all(b"cluster_state:ok" in info for info in infos) and len(slots) == 2
+
+    def migrating(self, key: str) -> None:
+        """Put ``key``'s slot in migration from A to B: A answers ASK for keys it lacks."""
+        slot = key_slot(key)
+        a_id, b_id = (c.execute_command("CLUSTER", "MYID").decode() for c in (self.ca, self.cb))
+        self.cb.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", a_id)
+        self.ca.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", b_id)
+
+    def on_b(self, *command: Any) -> Any:
+        pipe = self.cb.pipeline(transaction=False)
+        pipe.execute_command("ASKING")
+        pipe.execute_command(*command)
+        return pipe.execute()[1]
+
+    def stop(self) -> None:
+        for client in (self.ca, self.cb):
+            client.close()
+        self.b.stop()
+        self.a.stop()
+
+
+@pytest.fixture(scope="module")
+def two_nodes() -> Iterator[TwoNodes]:
+    nodes = TwoNodes()
+    yield nodes
+    nodes.stop()
+
+
+@pytest.mark.parametrize("library", ["redis", "valkey"])
+def test_batches_follow_ask_redirects_during_a_migration(two_nodes: TwoNodes, library: str) -> None:
+    """Every command of a pipelined batch goes to the importing node after ASKING."""
+    items = [f"i{n:05}" for n in range(5000)]  # five commands in one write
+    sync_name, async_name = f"{library}:sync:{{m}}", f"{library}:async:{{m}}"
+    two_nodes.migrating("{m}")
+    url = two_nodes.a.url
+    module: Any = importlib.import_module(library)
+    cluster_class = module.RedisCluster if library == "redis" else module.ValkeyCluster
+    client = cluster_class.from_url(url)
+    try:
+        s = SortedSet(client, sync_name)
+        s.update(items)
+        assert two_nodes.on_b("ZCARD", sync_name) == 5000
+        assert s.take(3) == items[:3]
+    finally:
+        client.close()
+
+    async def in_loop() -> None:
+        async_module: Any = importlib.import_module(f"{library}.asyncio")
+        async_class = (
+            async_module.RedisCluster if library == "redis" else async_module.ValkeyCluster
+        )
+        async_client = async_class.from_url(url)
+        try:
+            t = AsyncSortedSet(async_client, async_name)
+            await t.update(items)
+            assert await t.take(3) == items[:3]
+            assert await t.pop(timeout=1) == items[3]  # a blocking pop follows it too
+        finally:
+            await async_client.aclose()
+
+    asyncio.run(in_loop())
+    assert two_nodes.on_b("ZCARD", async_name) == 4996
+
+
+def test_connections_that_fail_to_connect_go_back_to_their_node(
+    cluster_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node unreachable for a while must not use up its connections for good."""
+
+    async def main() -> None:
+        client = redis.asyncio.RedisCluster.from_url(cluster_url, max_connections=3)
+        s = AsyncSortedSet(client, "cluster:outage")
+        try:
+            await s.add("a")
+            await s.discard("a")
+            with monkeypatch.context() as outage:
+
+                async def refused(self: object) -> None:
+                    raise redis.ConnectionError("connection refused (injected)")
+
+                outage.setattr(redis.asyncio.connection.Connection, "connect", refused)
+                for _ in range(4):  # blocking pops open connections of their own
+                    with pytest.raises(redis.ConnectionError):
+                        await s.pop(timeout=0.2)
+            with pytest.raises(KeyError):  # the node is back: its connections are free
+                await s.pop(timeout=0.2)
+        finally:
+            await client.aclose()
 
     asyncio.run(main())

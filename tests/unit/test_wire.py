@@ -192,3 +192,18 @@ def test_a_refusal_that_outlasts_the_attempts_is_returned_for_the_core_to_raise(
     assert result == [busy]
     assert sum(isinstance(step, Wire) for step in steps) == MAX_ATTEMPTS
     assert all(isinstance(step, Wire | Refresh | Sleep) for step in steps)
+
+
+def test_a_large_value_in_many_small_reads_comes_out_whole() -> None:
+    value = bytes(range(256)) * 20_000  # 5 MB
+    data = b"*2\r\n$%d\r\n%s\r\n:7\r\n" % (len(value), value) + b"+OK\r\n"
+    parser = Parser()
+    got: list[object] = []
+    for start in range(0, len(data), 4096):
+        got += parser.feed(data[start : start + 4096])
+    assert got == [[value, 7], b"OK"]
+    assert not parser.pending
+
+
+def test_an_empty_push_message_is_not_a_reply() -> None:
+    assert Parser().feed(b">0\r\n:1\r\n>1\r\n$3\r\nbye\r\n") == [1]
