@@ -20,10 +20,13 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.connection
+from redis.cache import CacheConfig
 
 from conftest import Server, Target
 from typedset import PriorityStream, SortedSet
 from typedset.aio import AsyncSortedSet
+from typedset.testing import PrivateServer
 
 THREADS = 16
 PER_THREAD = 300
@@ -282,3 +285,31 @@ def test_idle_connections_are_checked_in_a_process_with_many_open_files(
             os.close(fd)
         client.close()
         admin.close()
+
+
+def test_a_client_side_caching_client_is_used_through_its_own_connections(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """typedset's replies and the cache's invalidations stay apart.
+
+    redis-py caches only for Redis 7.4 and later over TCP; the test lets it
+    cache for the private Valkey server, which tracks keys the same way.
+    """
+    monkeypatch.setattr(redis.connection.CacheProxyConnection, "DEFAULT_SERVER_NAME", "valkey")
+    monkeypatch.setattr(redis.connection.CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
+    with PrivateServer(tcp=True) as tcp:
+        admin = redis.Redis.from_url(tcp.url)
+        client = redis.Redis.from_url(tcp.url, protocol=3, cache_config=CacheConfig())
+        try:
+            admin.set("cached", "v1")
+            assert client.get("cached") == b"v1"  # now in the client's cache
+            s = SortedSet(client, name)
+            s.update_scored([("a", 1.0), ("b", 2.0)])
+            admin.set("cached", "v2")  # the server pushes an invalidation
+            time.sleep(0.05)
+            s.add("c", 3.0)
+            assert s.take(5) == ["a", "b", "c"]
+            assert client.get("cached") == b"v2"  # the invalidation reached the cache
+        finally:
+            client.close()
+            admin.close()
