@@ -11,7 +11,7 @@ from typing import Any
 
 from ._backend import AsyncLink, LinkFailure
 from ._ops import Command, ServerError
-from ._redispy import READ_SIZE, Library, encoding_of, slot_node
+from ._redispy_common import READ_SIZE, Library, encoding_of, slot_node
 from ._resp import Parser, ProtocolError, pack
 
 __all__ = ["AsyncClusterBackend", "AsyncStandaloneBackend"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._backend import BLOCKING_MARGIN, LinkFailure
 from ._ops import Command, ServerError
-from ._redispy import READ_SIZE, Library, encoding_of, slot_node
+from ._redispy_common import READ_SIZE, Library, encoding_of, slot_node
 from ._resp import Parser, ProtocolError, pack
 
 __all__ = ["SyncBackend", "SyncClusterBackend"]
