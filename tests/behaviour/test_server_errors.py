@@ -59,54 +59,48 @@ def _response_error(target: Target) -> type[Exception]:
     return cls
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda s: s.add("x"),
-        lambda s: s.add("x", 1.0),
-        lambda s: s.update(["x", "y"]),
-        lambda s: s.take(3),
-        lambda s: s.pop(),
-        lambda s: len(s),
-        lambda s: "x" in s,
-        lambda s: s.peek(),
-        lambda s: list(s),
-        lambda s: s.increment("x"),
-        lambda s: s.__ior__({"x"}),
-    ],
-)
+#: (collection kind, call): every call must raise the server's WRONGTYPE as the library's error.
+WRONGTYPE_CALLS: list[tuple[type[Any], Callable[[Any], object]]] = [
+    *(
+        (TimeSortedSet, call)
+        for call in [
+            lambda s: s.add("x"),
+            lambda s: s.add("x", 1.0),
+            lambda s: s.update(["x", "y"]),
+            lambda s: s.take(3),
+            lambda s: s.pop(),
+            lambda s: len(s),
+            lambda s: "x" in s,
+            lambda s: s.peek(),
+            lambda s: list(s),
+            lambda s: s.increment("x"),
+            lambda s: s.__ior__({"x"}),
+        ]
+    ),
+    *(
+        (PriorityStream, call)
+        for call in [
+            lambda s: s.add("k", "v"),
+            lambda s: s.pull(2),
+            lambda s: s["k"],
+            lambda s: len(s),
+            lambda s: s.decrement_all(1),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "call"), WRONGTYPE_CALLS)
 def test_wrongtype_raises_the_client_librarys_own_error(
     flavour: Flavour,
     target: Target,
     r: redis.Redis,
     name: str,
+    kind: type[Any],
     call: Callable[[Any], object],
 ) -> None:
-    r.set(name, "a string, not a sorted set")
-    s = flavour(TimeSortedSet(r, name))
+    r.set(name, "a string, not a collection")
+    s = flavour(kind(r, name))
     with pytest.raises(_response_error(target), match="WRONGTYPE"):
         call(s)
-    assert r.get(name) == b"a string, not a sorted set"
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda s: s.add("k", "v"),
-        lambda s: s.pull(2),
-        lambda s: s["k"],
-        lambda s: len(s),
-        lambda s: s.decrement_all(1),
-    ],
-)
-def test_wrongtype_raises_for_streams_too(
-    flavour: Flavour,
-    target: Target,
-    r: redis.Redis,
-    name: str,
-    call: Callable[[Any], object],
-) -> None:
-    r.set(name, "a string")
-    s = flavour(PriorityStream(r, name))
-    with pytest.raises(_response_error(target), match="WRONGTYPE"):
-        call(s)
+    assert r.get(name) == b"a string, not a collection"
