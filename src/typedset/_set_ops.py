@@ -341,7 +341,9 @@ class SetOps(Generic[T]):
             # its own) still returns within about a slice of its deadline.
             while True:
                 wait = min(deadline - time.monotonic(), _BLOCK_SLICE)
-                if wait < 0.001:  # BZPOPMIN's 0 would mean "forever"
+                if wait < 0.001:  # BZPOPMIN's 0 would mean "forever": sleep out the rest
+                    if wait > 0:
+                        yield Sleep(wait)
                     return []
                 command = ("BZPOPMIN", self.keys.pending, f"{wait:.3f}")
                 call = Call(op, command, _blocking_pair)
