@@ -226,10 +226,6 @@ class Pipeline:
                     task.add_done_callback(self.closing.discard)
         earlier.pipes.clear()
 
-    def connections(self) -> int:
-        """How many connections the pipeline holds (for tests and monitoring)."""
-        return sum(len(pipes) for pipes in self.pipes.values())
-
 
 def pipeline_for(backend: AsyncBackend) -> Pipeline:
     """The pipeline of ``backend`` on the running event loop (kept on the backend).

@@ -29,7 +29,6 @@ class Library:
     def __init__(self, module: ModuleType) -> None:
         name = module.__name__
         errors = importlib.import_module(f"{name}.exceptions")
-        self.name = name
         self.connection = importlib.import_module(f"{name}.connection")
         #: The library's own error-reply parser: the exception a user of it would see.
         self.parse_error = importlib.import_module(f"{name}._parsers.base").BaseParser.parse_error
@@ -63,9 +62,8 @@ class Library:
     def reply(self, reply: object) -> object:
         """A raw reply, with an error reply turned into a :class:`~._ops.ServerError`."""
         if isinstance(reply, ErrorReply):
-            first = reply.message.split(" ", 1)[0]
-            code = first if first.isupper() and first.isalpha() else "ERR"
-            return self._value(code, self.parse_error(reply.message), reply.message)
+            message = reply.message
+            return self._value(_code(message), self.parse_error(message), message)
         return reply
 
     @staticmethod
@@ -87,9 +85,7 @@ class Library:
             code = self._codes.get(cls)
             if code is not None:
                 return self._value(code, exc, str(exc))
-        first = str(exc).split(" ", 1)[0]
-        code = first if first.isupper() and first.isalpha() else "ERR"
-        return self._value(code, exc, str(exc))
+        return self._value(_code(str(exc)), exc, str(exc))
 
     def lost(self, conn: Any, exc: BaseException, what: str) -> Exception:
         """The library's exception for a connection that failed ``what``."""
@@ -99,6 +95,12 @@ class Library:
         cls = self.timeout_error if isinstance(exc, TimeoutError) else self.connection_error
         detail = f": {exc}" if str(exc) else ""
         return cls(f"{what} {where or 'the server'}{detail}")
+
+
+def _code(message: str) -> str:
+    """An error message's code: its first word when that is one (``WRONGTYPE ...``), else ERR."""
+    first = message.split(" ", 1)[0]
+    return first if first.isupper() and first.isalpha() else "ERR"
 
 
 _libraries: dict[str, Library] = {}

@@ -66,12 +66,6 @@ class FaultProxy:
         with self._lock:
             self._armed = "stall"
 
-    def sent(self, name: str) -> int:
-        """How many commands called ``name`` (case-insensitive) were forwarded."""
-        wanted = name.upper().encode()
-        with self._lock:
-            return sum(1 for command in self.commands if command and command[0].upper() == wanted)
-
     def start(self) -> FaultProxy:
         listener = socket.create_server(("127.0.0.1", 0))
         self.port = listener.getsockname()[1]
