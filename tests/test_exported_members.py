@@ -13,11 +13,14 @@ def test_public_names() -> None:
         "DecodeError",
         "EncodeError",
         "JsonCodec",
+        "Lease",
         "MsgspecCodec",
+        "NameClashError",
         "NamedTupleCodec",
         "NamedtupleSerializer",
         "OnDuplicate",
         "PriorityStream",
+        "Processing",
         "ScheduledSet",
         "Scorer",
         "Serializer",
@@ -34,6 +37,7 @@ def test_public_names() -> None:
 def test_asyncio_names() -> None:
     assert typedset.aio.__all__ == [
         "AsyncPriorityStream",
+        "AsyncProcessing",
         "AsyncScheduledSet",
         "AsyncSortedSet",
         "AsyncTimeSortedSet",

@@ -6,7 +6,7 @@
 See the README for a tour and ``typedset.aio`` for the asyncio twins.
 """
 
-from ._set_ops import DeadLetter
+from ._set_ops import DeadLetter, Lease
 from .codecs import (
     BytesCodec,
     JsonCodec,
@@ -15,10 +15,10 @@ from .codecs import (
     NamedtupleSerializer,
     StrCodec,
 )
-from .errors import DecodeError, EncodeError, TypedsetError
+from .errors import DecodeError, EncodeError, NameClashError, TypedsetError
 from .priority_stream import PriorityStream
 from .protocols import OnDuplicate, Scorer, Serializer
-from .sorted_set import ScheduledSet, SortedSet, TimeSortedSet
+from .sorted_set import Processing, ScheduledSet, SortedSet, TimeSortedSet
 
 __version__ = "0.1.0"
 
@@ -28,11 +28,14 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "JsonCodec",
+    "Lease",
     "MsgspecCodec",
+    "NameClashError",
     "NamedTupleCodec",
     "NamedtupleSerializer",
     "OnDuplicate",
     "PriorityStream",
+    "Processing",
     "ScheduledSet",
     "Scorer",
     "Serializer",

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, ClassVar, Generic
+from typing import Any, ClassVar, Generic, cast
+from weakref import WeakKeyDictionary
 
 from typing_extensions import TypeVar
 
 from ._backend import backend_for
 from ._driver import adrive, drive
-from ._ops import Call, Flow, run
+from ._ops import Call, Flow, name_claim, run
 from .protocols import AsyncClient, Serializer, SyncClient
 
 __all__ = ["Async", "Blocking", "Collection", "share_docs"]
@@ -33,14 +34,26 @@ K = TypeVar("K")
 Page = Callable[[K | None], Flow[tuple[list[E], K | None]]]
 
 
+#: Per client backend, the (name, kind) pairs whose kind marker was checked.
+_checked: WeakKeyDictionary[Any, set[tuple[str, str]]] = WeakKeyDictionary()
+
+
 class Collection(Generic[C, T]):
-    """A named collection of items stored with one codec, on one client."""
+    """A named collection of items stored with one codec, on one client.
+
+    The first operation of a name on a client first checks the name's kind
+    marker (``name_claim``): a sorted set and a priority stream given the
+    same name get :class:`~typedset.NameClashError` instead of sharing keys.
+    """
 
     _asyncio: ClassVar[bool] = False
+    #: What the name's ``kind`` key says (``_keys.SET_KIND`` or ``STREAM_KIND``).
+    _kind: ClassVar[str]
     _client: C
     _backend: Any
     _codec: Serializer[T]
     _name: str
+    _named: bool
 
     def _bind(self, client: C, name: str, codec: Serializer[T]) -> None:
         """Refuse a client of the wrong flavour (before anything is sent); keep it."""
@@ -48,6 +61,30 @@ class Collection(Generic[C, T]):
         self._client = client
         self._name = name
         self._codec = codec
+        self._named = (name, self._kind) in _checked.get(self._backend, ())
+
+    def _checked_first(self, flow: Flow[R]) -> Flow[R]:
+        """``flow``, run after the name's kind marker was checked (once per client).
+
+        The flow takes its first step before the check, so bad input (which
+        a flow refuses before its first step) still writes nothing at all.
+        """
+        try:
+            step = next(flow)
+        except StopIteration as done:  # finished without I/O (``take(0)``)
+            return cast("R", done.value)
+        yield from run(name_claim(self._name, self._kind))
+        _checked.setdefault(self._backend, set()).add((self._name, self._kind))
+        self._named = True
+        while True:
+            answer = yield step
+            try:
+                step = flow.send(answer)
+            except StopIteration as done:
+                return cast("R", done.value)
+
+    def _start(self, flow: Flow[R]) -> Flow[R]:
+        return flow if self._named else self._checked_first(flow)
 
     @property
     def name(self) -> str:
@@ -67,10 +104,10 @@ class Blocking(Collection[SyncClient, T]):
     """Runs calls and flows to their results on a blocking client."""
 
     def _call(self, call: Call[R]) -> R:
-        return drive(self._backend, run(call))
+        return drive(self._backend, self._start(run(call)))
 
     def _flow(self, flow: Flow[R]) -> R:
-        return drive(self._backend, flow)
+        return drive(self._backend, self._start(flow))
 
     def _paged(self, page: Page[K, E]) -> Iterator[E]:
         """Every entry of a walk, one page (one round trip) at a time."""
@@ -89,10 +126,10 @@ class Async(Collection[AsyncClient, T]):
 
     # Plain functions returning the driver's coroutine: no extra coroutine per call.
     def _call(self, call: Call[R]) -> Coroutine[object, None, R]:
-        return adrive(self._backend, run(call))
+        return adrive(self._backend, self._start(run(call)))
 
     def _flow(self, flow: Flow[R]) -> Coroutine[object, None, R]:
-        return adrive(self._backend, flow)
+        return adrive(self._backend, self._start(flow))
 
     async def _paged(self, page: Page[K, E]) -> AsyncIterator[E]:
         """Every entry of a walk, one page (one round trip) at a time."""

@@ -15,7 +15,22 @@ from __future__ import annotations
 from binascii import crc_hqx
 from dataclasses import dataclass
 
-__all__ = ["SetKeys", "StreamKeys", "hash_tag", "key_slot", "set_keys", "stream_keys"]
+__all__ = [
+    "SET_KIND",
+    "STREAM_KIND",
+    "SetKeys",
+    "StreamKeys",
+    "hash_tag",
+    "key_slot",
+    "set_keys",
+    "stream_keys",
+]
+
+#: What a name's ``kind`` key says it is: the three set kinds share one key
+#: layout (a TimeSortedSet producer may feed a ScheduledSet consumer); a
+#: stream's differs.
+SET_KIND = "sorted set"
+STREAM_KIND = "priority stream"
 
 #: Redis Cluster's number of hash slots.
 SLOTS = 16384
@@ -62,15 +77,41 @@ def check_name(name: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SetKeys:
-    """Keys of one sorted set; all in one cluster slot."""
+    """Keys of one sorted set; all in one cluster slot.
+
+    ``pending`` (a ZSET at exactly ``name``) holds the items waiting;
+    ``leased`` (ZSET: member -> deadline), ``held`` (HASH: member -> token and
+    original score) and ``deliveries`` (HASH: member -> count) hold the
+    leases of ``claim``; ``fence`` counts the lease tokens handed out;
+    ``dead`` keeps what could not be decoded or delivered; ``kind`` marks the
+    name as a sorted set's (see ``claim_name.lua``).
+    """
 
     pending: str
+    leased: str
+    held: str
+    deliveries: str
     dead: str
+    fence: str
+    kind: str
+
+    @property
+    def script_keys(self) -> tuple[str, str, str, str, str, str]:
+        """The six keys every lease-aware script takes, in order (see ``lua/lib/leases.lua``)."""
+        return (self.pending, self.leased, self.held, self.deliveries, self.dead, self.fence)
 
 
 def set_keys(name: str) -> SetKeys:
     check_name(name)
-    return SetKeys(pending=name, dead=_sibling(name, "dead"))
+    return SetKeys(
+        pending=name,
+        leased=_sibling(name, "leased"),
+        held=_sibling(name, "held"),
+        deliveries=_sibling(name, "deliveries"),
+        dead=_sibling(name, "dead"),
+        fence=_sibling(name, "fence"),
+        kind=_sibling(name, "kind"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +121,8 @@ class StreamKeys:
     ``priorities`` (a ZSET at exactly ``name``) and ``values`` (a HASH) hold
     the items; ``cooling`` maps pulled keys to the end of their cool-down;
     ``gated`` holds keys barred from re-adding; ``dead`` keeps values that
-    could not be decoded.
+    could not be decoded; ``kind`` marks the name as a
+    stream's (see ``claim_name.lua``).
     """
 
     priorities: str
@@ -88,6 +130,7 @@ class StreamKeys:
     cooling: str
     gated: str
     dead: str
+    kind: str
 
     @property
     def script_keys(self) -> tuple[str, str, str, str]:
@@ -103,4 +146,5 @@ def stream_keys(name: str) -> StreamKeys:
         cooling=_sibling(name, "cooling"),
         gated=_sibling(name, "gated"),
         dead=_sibling(name, "dead"),
+        kind=_sibling(name, "kind"),
     )

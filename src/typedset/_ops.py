@@ -31,8 +31,10 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
+from . import _scripts as scripts
+from ._keys import stream_keys
 from ._scripts import Script
-from .errors import EncodeError
+from .errors import EncodeError, NameClashError
 from .protocols import Arg, Serializer
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "finish",
     "format_score",
     "hash_entries",
+    "name_claim",
     "pairs",
     "redirect_address",
     "routing_key",
@@ -77,19 +80,27 @@ Command: TypeAlias = "tuple[Arg, ...]"
 #: Operations whose command may be sent again after a connection failure:
 #: the reads, and the scripts whose second run changes nothing the first did
 #: not (the stream's reads and ``expire`` only end cool-downs that are over;
-#: ``quarantine`` and ``keep_dead_letters`` record the same bytes again).
+#: the set's reads only return leases that are over; ``quarantine`` and
+#: ``keep_dead_letters`` record the same bytes again; ``extend`` sets the
+#: same lease's deadline again; ``claim_name`` finds its own marker). ``ack``
+#: and ``release`` are writes: a second run would answer ``False`` for a
+#: lease the first ended, so the caller is told the outcome is unknown instead.
 #: Every other operation is a write that is never re-sent once it may have
 #: reached the server; the README's retry table lists both.
 RESENDABLE = frozenset(
     {
         "available",
+        "claim_name",
         "contains",
         "dead_letters",
         "expire",
+        "extend",
+        "extend_many",
         "get",
         "isdisjoint",
         "iterate",
         "keep_dead_letters",
+        "leased",
         "peek",
         "peek_score",
         "priority",
@@ -103,8 +114,11 @@ RESENDABLE = frozenset(
 #: the server. Each call names one of these or of :data:`RESENDABLE`.
 WRITES = frozenset(
     {
+        "ack",
+        "ack_many",
         "add",
         "add_many",
+        "claim",
         "clear",
         "clear_dead_letters",
         "decrement_all",
@@ -114,7 +128,10 @@ WRITES = frozenset(
         "increment",
         "intersection_update",
         "pop",
+        "processing",
         "pull",
+        "release",
+        "release_many",
         "remove",
         "requeue_dead",
         "symmetric_difference_update",
@@ -264,6 +281,21 @@ def script_call(
     parse: Callable[[object], R],
 ) -> Call[R]:
     return Call(op, script.evalsha(keys, args), parse, script)
+
+
+def name_claim(name: str, kind: str) -> Call[None]:
+    """Mark ``name`` as a ``kind``'s, or raise :class:`NameClashError` if another kind has it.
+
+    Each collection runs this once per client before its first operation
+    (see ``_base.Collection``), so two kinds never share one name's keys.
+    """
+
+    def parse(reply: object) -> None:
+        found = as_text(reply)
+        if found != kind:
+            raise NameClashError(name, found, kind)
+
+    return script_call("claim_name", scripts.CLAIM_NAME, (stream_keys(name).kind,), (kind,), parse)
 
 
 def routing_key(command: Command) -> Arg | None:

@@ -3,8 +3,10 @@
 Each script's header documents its ``KEYS``; we count them from the header so
 that a call with the wrong number of keys fails in Python, not on the server.
 A header line ``-- uses: stream, cursor`` prepends ``lua/lib/stream.lua`` and
-``lua/lib/cursor.lua``: code several scripts need is written once, and each
-script still reaches the server as one self-contained source.
+``lua/lib/cursor.lua`` (and what they use in turn, each once, before them):
+code several scripts need is written once, and each script still reaches the
+server as one self-contained source. A library only defines ``local
+function``s: nothing in it runs until a script calls it (a test checks this).
 Scripts run by SHA1 (``EVALSHA``); the driver falls back to ``EVAL`` with the
 source when the server answers ``NOSCRIPT``, which also caches it there.
 """
@@ -56,6 +58,16 @@ def _read(path: str) -> str:
     return lua.read_text(encoding="utf-8")
 
 
+def _libraries(source: str, found: list[str]) -> list[str]:
+    """The libraries ``source`` uses, each after the ones it uses itself, each once."""
+    uses = _USES_LINE.search(source)
+    for lib in (part.strip() for part in uses.group(1).split(",")) if uses else ():
+        if lib not in found:
+            _libraries(_read(f"lib/{lib}.lua"), found)
+            found.append(lib)
+    return found
+
+
 def load(name: str) -> Script:
     """Read ``lua/<name>.lua`` from the package, after the libraries it uses."""
     own = _read(f"{name}.lua")
@@ -63,9 +75,7 @@ def load(name: str) -> Script:
     optional = sum(
         1 for line in own.splitlines() if line.startswith("-- KEYS[") and "(optional)" in line
     )
-    uses = _USES_LINE.search(own)
-    libraries = [part.strip() for part in uses.group(1).split(",")] if uses else []
-    source = "\n".join([*(_read(f"lib/{lib}.lua") for lib in libraries), own])
+    source = "\n".join([*(_read(f"lib/{lib}.lua") for lib in _libraries(own, [])), own])
     return Script(
         name=name,
         source=source,
@@ -75,14 +85,21 @@ def load(name: str) -> Script:
     )
 
 
+ACK = load("ack")
 ADD_NOW = load("add_now")
+CLAIM = load("claim")
+CLAIM_NAME = load("claim_name")
 COMBINE = load("combine")
 COUNT_READY = load("count_ready")
+DISCARD = load("discard")
+EXTEND = load("extend")
 INCREMENT = load("increment")
+LEASED = load("leased")
 PAGE = load("page")
 PEEK = load("peek")
-POP_READY = load("pop_ready")
+POP = load("pop")
 QUARANTINE = load("quarantine")
+RELEASE = load("release")
 REQUEUE_DEAD = load("requeue_dead")
 STREAM_ADD = load("stream_add")
 STREAM_DECREMENT_ALL = load("stream_decrement_all")

@@ -8,8 +8,10 @@ hand them to a driver.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar, cast
 
 import msgspec
@@ -40,10 +42,11 @@ from ._ops import (
     script_call,
     send,
 )
+from ._scripts import Script
 from .errors import DecodeError, EncodeError
 from .protocols import Arg, OnDuplicate, Scorer, Serializer
 
-__all__ = ["Cursor", "DeadLetter", "SetOps"]
+__all__ = ["Cursor", "DeadLetter", "Lease", "SetOps"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +57,8 @@ _ZADD_FLAG: dict[str, str] = {"replace": "", "keep": "NX", "min": "LT", "max": "
 #: Members per command in ``update``; a pipeline carries up to ``_CHUNKS_PER_TRIP`` of them.
 _CHUNK = 1000
 _CHUNKS_PER_TRIP = 10
-#: Longest sleep between polls of a blocking ScheduledSet pop.
+#: Shortest and longest sleep between polls of a waiting ScheduledSet pop or claim.
+_POLL_MIN = 0.002
 _POLL_MAX = 0.05
 #: Longest single BZPOPMIN of a blocking pop; a longer wait is several of them.
 _BLOCK_SLICE = 1.0
@@ -80,6 +84,25 @@ class DeadLetter(msgspec.Struct, frozen=True):
     at: float
 
 
+class Lease(msgspec.Struct, Generic[T], frozen=True):
+    """A claimed item, held until ``deadline`` (server time) unless acked, released or extended.
+
+    ``deliveries`` counts the claims of this item without an ack, this one
+    included (1 on the first claim). ``token`` is opaque: it names this lease
+    and no other, so acting on a lease that ended (it expired and the item was
+    claimed again) changes nothing. A lease is an immutable value; ``extend``
+    moves the deadline on the server, not in this object.
+    """
+
+    item: T
+    deadline: float
+    deliveries: int
+    token: bytes
+
+    def __repr__(self) -> str:
+        return f"Lease({self.item!r}, deadline={self.deadline!r}, deliveries={self.deliveries})"
+
+
 class _Record(msgspec.Struct):
     reason: str
     score: str
@@ -101,8 +124,13 @@ class SetOps(Generic[T]):
         *,
         timed: bool,
         scheduled: bool,
+        max_deliveries: int | None = None,
     ) -> None:
         check_codec(codec)
+        if max_deliveries is not None:
+            max_deliveries = check_count(max_deliveries, "max_deliveries")
+            if max_deliveries < 1:
+                raise ValueError(f"max_deliveries must be >= 1 or None, not {max_deliveries}")
         if scorer is not None and not callable(scorer):
             raise TypeError(f"scorer must be callable, got {scorer!r}")
         if on_duplicate not in _ZADD_FLAG:
@@ -116,6 +144,13 @@ class SetOps(Generic[T]):
         self.flag = _ZADD_FLAG[on_duplicate]
         self.timed = timed  # default score is the server's clock, not 0
         self.scheduled = scheduled  # reads see only members whose score <= now
+        self.max_deliveries = max_deliveries or 0  # 0: no limit
+
+    def _script(
+        self, op: str, script: Script, args: tuple[Arg, ...], parse: Callable[[object], R]
+    ) -> Call[R]:
+        """A call of a lease-aware script, which takes the six keys of ``lua/lib/leases.lua``."""
+        return script_call(op, script, self.keys.script_keys, args, parse)
 
     # --- encoding -----------------------------------------------------------
 
@@ -143,9 +178,12 @@ class SetOps(Generic[T]):
         return items
 
     def _decode_skipping(
-        self, members: list[tuple[bytes, str]]
+        self, members: list[tuple[bytes, str]], token: str = ""
     ) -> Flow[tuple[list[T], list[tuple[bytes, str]]]]:
-        """Decoded items, and ``(raw, reason)`` of the members moved to the dead-letter store."""
+        """Decoded items, and ``(raw, reason)`` of the members moved to the dead-letter store.
+
+        Members claimed under ``token`` lose their lease when they move.
+        """
         items: list[T] = []
         bad: list[tuple[bytes, str]] = []
         record: list[Arg] = []
@@ -161,12 +199,9 @@ class SetOps(Generic[T]):
                     reason,
                 )
                 bad.append((raw, reason))
-                record += [raw, score, reason]
+                record += [raw, score, reason, token]
         if record:
-            keys = (self.keys.pending, self.keys.dead)
-            yield from run(
-                script_call("quarantine", scripts.QUARANTINE, keys, tuple(record), as_int)
-            )
+            yield from run(self._script("quarantine", scripts.QUARANTINE, tuple(record), as_int))
         return items, bad
 
     # --- writes ---------------------------------------------------------------
@@ -223,19 +258,19 @@ class SetOps(Generic[T]):
         )
 
     def discard(self, item: T) -> Call[bool]:
-        return Call(
-            "discard", ("ZREM", self.keys.pending, self.encode(item)), lambda r: as_int(r) > 0
-        )
+        member = self.encode(item)
+        return self._script("discard", scripts.DISCARD, (member,), lambda r: as_int(r) > 0)
 
     def remove(self, item: T) -> Call[None]:
         def parse(reply: object) -> None:
             if as_int(reply) == 0:
                 raise KeyError(item)
 
-        return Call("remove", ("ZREM", self.keys.pending, self.encode(item)), parse)
+        return self._script("remove", scripts.DISCARD, (self.encode(item),), parse)
 
     def clear(self) -> Call[None]:
-        return Call("clear", ("DEL", self.keys.pending), ignore)
+        keys = self.keys
+        return Call("clear", ("DEL", keys.pending, keys.leased, keys.held, keys.deliveries), ignore)
 
     # --- reads ---------------------------------------------------------------
 
@@ -269,11 +304,15 @@ class SetOps(Generic[T]):
     def available(self) -> Call[int]:
         if not self.scheduled:
             return self.size()
-        return script_call("available", scripts.COUNT_READY, (self.keys.pending,), (), as_int)
+        return self._script("available", scripts.COUNT_READY, (), as_int)
 
     def _peek_call(self, position: int, op: str, parse: Callable[[object], R]) -> Call[R]:
-        ready = "1" if self.scheduled else "0"
-        return script_call(op, scripts.PEEK, (self.keys.pending,), (position, ready), parse)
+        return self._script(op, scripts.PEEK, (position, self._ready), parse)
+
+    @property
+    def _ready(self) -> str:
+        """The scripts' flag for "due members only"."""
+        return "1" if self.scheduled else "0"
 
     def peek(self, position: int) -> Flow[T]:
         check_count(position, "position")
@@ -301,72 +340,147 @@ class SetOps(Generic[T]):
         last_member, last_score = found[-1]
         return items, (last_score, last_member)
 
-    # --- consuming -----------------------------------------------------------
+    # --- consuming ---------------------------------------------------------
 
-    def _pop_now(self, op: str, n: int) -> Call[list[tuple[bytes, str]]]:
-        if self.scheduled:
-            return script_call(op, scripts.POP_READY, (self.keys.pending,), (n,), _ready_pairs)
-        return Call(op, ("ZPOPMIN", self.keys.pending, n), pairs)
+    def _pop_call(self, op: str, n: int) -> Call[_Head]:
+        return self._script(op, scripts.POP, (n, self._ready), _head)
 
     def take(self, n: int, timeout: float | None) -> Flow[list[T]]:
         n = check_count(n)
         wait = check_timeout(timeout)
         if n <= 0:
             return []
-        found = yield from run(self._pop_now("take", n))
-        if not found and wait:
-            found = yield from self._wait_first("take", wait)
-            if found and n > 1:
-                found += yield from run(self._pop_now("take", n - 1))
+        found = yield from self._pop_or_wait("take", n, wait)
         items, _ = yield from self._decode_skipping(found)
         return items
 
     def pop(self, timeout: float | None) -> Flow[T]:
         wait = check_timeout(timeout)
-        found = yield from run(self._pop_now("pop", 1))
-        if not found and wait:
-            found = yield from self._wait_first("pop", wait)
+        found = yield from self._pop_or_wait("pop", 1, wait)
         if not found:
             raise KeyError(f"pop from an empty set: {self.keys.pending}")
         items = yield from self._decode(found)
         return items[0]
 
-    def _wait_first(self, op: str, timeout: float) -> Flow[list[tuple[bytes, str]]]:
-        """Wait up to ``timeout`` seconds for one member to pop."""
-        deadline = time.monotonic() + timeout
-        if not self.scheduled:
-            # Redis blocks for us; BZPOPMIN pops the lowest score. Each command
-            # waits at most _BLOCK_SLICE, so that a caller that first waited
-            # for a connection (the driver gives each blocking command one of
-            # its own) still returns within about a slice of its deadline.
-            while True:
-                wait = min(deadline - time.monotonic(), _BLOCK_SLICE)
-                if wait < 0.001:  # BZPOPMIN's 0 would mean "forever": sleep out the rest
-                    if wait > 0:
-                        yield Sleep(wait)
-                    return []
-                command = ("BZPOPMIN", self.keys.pending, f"{wait:.3f}")
-                call = Call(op, command, _blocking_pair)
-                [reply] = yield send(call, wait=wait)
-                found = finish(call, reply)
-                if found:
-                    return found
-        # A due time is not an event Redis can block on: poll, sleeping until
-        # the head is due, but never longer than _POLL_MAX so that new items are seen.
-        pause = 0.002
+    def _pop_or_wait(self, op: str, n: int, timeout: float | None) -> Flow[list[tuple[bytes, str]]]:
+        """Pop up to ``n`` members; with ``timeout``, wait up to that long for the first."""
+        deadline = time.monotonic() + (timeout or 0.0)
+        pause = _POLL_MIN
         while True:
+            head = yield from run(self._pop_call(op, n))
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            reply = yield from run(
-                script_call(op, scripts.POP_READY, (self.keys.pending,), (1,), _ready_reply)
-            )
-            now, head, found = reply
+            if head.found or remaining <= 0:
+                return head.found
+            until = head.until_next()
+            if self.scheduled:
+                # A due time is not an event Redis can block on: poll, sleeping
+                # until the head is due or a lease ends, but never longer than
+                # _POLL_MAX, so that new items are seen.
+                yield Sleep(max(0.0, min(remaining, until, pause)))
+                pause = min(pause * 2, _POLL_MAX)
+                continue
+            # Redis blocks for us; BZPOPMIN pops the lowest score. Each command
+            # waits at most _BLOCK_SLICE (and no longer than until the next
+            # lease ends, which only a script returns to pending), so that a
+            # caller that first waited for a connection (the driver gives each
+            # blocking command one of its own) still returns within about a
+            # slice of its deadline.
+            wait = min(remaining, _BLOCK_SLICE, until)
+            if wait < 0.001:  # BZPOPMIN's 0 would mean "forever": sleep out the rest
+                if wait > 0:
+                    yield Sleep(wait)
+                continue
+            call = Call(op, ("BZPOPMIN", self.keys.pending, f"{wait:.3f}"), _blocking_pair)
+            [reply] = yield send(call, wait=wait)
+            found = finish(call, reply)
             if found:
+                if n > 1:
+                    more = yield from run(self._pop_call(op, n - 1))
+                    found += more.found
                 return found
-            until_due = float(head) - float(now) if head else _POLL_MAX
-            yield Sleep(max(0.0, min(remaining, until_due, pause)))
+
+    # --- leases (at least once) ----------------------------------------------
+
+    def claim(self, n: int, ttl: float, timeout: float | None) -> Flow[list[Lease[T]]]:
+        """Lease up to ``n`` items; undecodable ones go to the dead-letter store and are skipped."""
+        leases, _ = yield from self._claim("claim", check_count(n), ttl, timeout)
+        return leases
+
+    def claim_one(self, ttl: float, timeout: float | None) -> Flow[Lease[T]]:
+        """Lease one item (``processing``): ``KeyError`` if none, ``DecodeError`` if undecodable."""
+        leases, bad = yield from self._claim("processing", 1, ttl, timeout)
+        if bad:
+            raise DecodeError(*bad[0])
+        if not leases:
+            raise KeyError(f"nothing to claim in {self.keys.pending}")
+        return leases[0]
+
+    def _claim(
+        self, op: str, n: int, ttl: float, timeout: float | None
+    ) -> Flow[tuple[list[Lease[T]], list[tuple[bytes, str]]]]:
+        seconds = check_ttl(ttl)
+        wait = check_timeout(timeout)
+        if n <= 0:
+            return [], []
+        deadline = time.monotonic() + (wait or 0.0)
+        pause = _POLL_MIN
+        args = (n, format_score(seconds), self._ready, self.max_deliveries)
+        while True:
+            claimed = yield from run(self._script(op, scripts.CLAIM, args, _claimed))
+            if claimed.buried:
+                log.warning(
+                    "typedset: %s: %d item(s) delivered max_deliveries=%d times without an ack "
+                    "moved to the dead-letter store",
+                    self.keys.pending,
+                    claimed.buried,
+                    self.max_deliveries,
+                )
+            remaining = deadline - time.monotonic()
+            if claimed.members or remaining <= 0:
+                break
+            # Nothing ready: no server event to block on without taking the
+            # item out of reach of a crash, so poll, never past the next
+            # due time or lease deadline, and at most every _POLL_MAX.
+            yield Sleep(max(0.0, min(remaining, claimed.head.until_next(), pause)))
             pause = min(pause * 2, _POLL_MAX)
+        counts = dict(claimed.members)
+        found = [(member, "") for member, _ in claimed.members]
+        items, bad = yield from self._decode_skipping(found, claimed.token)
+        bad_members = {raw for raw, _ in bad}
+        good = [member for member, _ in claimed.members if member not in bad_members]
+        prefix = claimed.token.encode() + b":"
+        leases = [
+            Lease(item, claimed.deadline, counts[member], prefix + member)
+            for item, member in zip(items, good, strict=True)
+        ]
+        return leases, bad
+
+    def ack(self, leases: Iterable[Lease[T]], op: str) -> Call[int]:
+        """Finish the leases that are still held; the reply counts them."""
+        return self._script(op, scripts.ACK, _lease_args(op, leases), as_int)
+
+    def release(self, leases: Iterable[Lease[T]], delay: float | None, op: str) -> Call[int]:
+        """Put back the items of the leases that are still held; the reply counts them."""
+        when = "" if delay is None else format_score(check_delay(delay))
+        args = (when, self.max_deliveries, *_lease_args(op, leases))
+        return self._script(op, scripts.RELEASE, args, as_int)
+
+    def extend(self, leases: Iterable[Lease[T]], ttl: float, op: str) -> Call[int]:
+        """Move the deadlines of the leases that are still held; the reply counts them."""
+        args = (format_score(check_ttl(ttl)), *_lease_args(op, leases))
+        return self._script(op, scripts.EXTEND, args, as_int)
+
+    def leased(self) -> Flow[list[Lease[T]]]:
+        """Every lease still held, earliest deadline first; undecodable items are skipped."""
+        rows = yield from run(self._script("leased", scripts.LEASED, (), _lease_rows))
+        leases = []
+        for member, deadline, token, deliveries in rows:
+            try:
+                item = self.codec.loads(member)
+            except Exception:  # claim moves what it cannot decode; a rare late codec change
+                continue
+            leases.append(Lease(item, deadline, deliveries, token.encode() + b":" + member))
+        return leases
 
     # --- dead letters ----------------------------------------------------------
 
@@ -374,8 +488,7 @@ class SetOps(Generic[T]):
         return Call("dead_letters", ("HGETALL", self.keys.dead), _dead_letters)
 
     def requeue_dead(self) -> Call[int]:
-        keys = (self.keys.pending, self.keys.dead)
-        return script_call("requeue_dead", scripts.REQUEUE_DEAD, keys, (), as_int)
+        return self._script("requeue_dead", scripts.REQUEUE_DEAD, (), as_int)
 
     def clear_dead_letters(self) -> Call[int]:
         return Call("clear_dead_letters", ("DEL", self.keys.dead), as_int)
@@ -384,8 +497,12 @@ class SetOps(Generic[T]):
 
     def combine_with_key(self, op: Literal["or", "and", "sub", "xor"], other: str) -> Call[int]:
         """``self op= other`` where ``other`` is a ZSET in the same slot."""
-        keys = (self.keys.pending, other)
+        keys = (*self._combine_keys, other)
         return script_call(_COMBINE_OPS[op], scripts.COMBINE, keys, (op, self.flag), as_int)
+
+    @property
+    def _combine_keys(self) -> tuple[str, str, str]:
+        return (self.keys.pending, self.keys.held, self.keys.deliveries)
 
     def combine_with_items(
         self, op: Literal["or", "and", "sub", "xor"], items: Iterable[T]
@@ -398,8 +515,9 @@ class SetOps(Generic[T]):
         else:
             for item in items:
                 args += [self._default_score(item, None) or "", self.encode(item)]
-        keys = (self.keys.pending,)
-        return script_call(_COMBINE_OPS[op], scripts.COMBINE, keys, tuple(args), as_int)
+        return script_call(
+            _COMBINE_OPS[op], scripts.COMBINE, self._combine_keys, tuple(args), as_int
+        )
 
 
 def _present(reply: object) -> bool:
@@ -416,15 +534,89 @@ def _first_score(reply: object) -> float | None:
     return float(found[0][1]) if found else None
 
 
-def _ready_reply(reply: object) -> tuple[str, str, list[tuple[bytes, str]]]:
+@dataclass(slots=True)
+class _Head:
+    """What ``pop.lua`` saw: the server time, when to look again, what it took."""
+
+    now: str
+    next: str
+    found: list[tuple[bytes, str]]
+
+    def until_next(self) -> float:
+        """Seconds until something may become takeable; infinite when nothing will."""
+        if not self.next:
+            return math.inf
+        return max(0.0, float(self.next) - float(self.now))
+
+
+def _head(reply: object) -> _Head:
     assert isinstance(reply, list | tuple), reply
     assert len(reply) == 3, reply
-    now, head, found = reply
-    return as_text(now), as_text(head), pairs(found)
+    now, upcoming, found = reply
+    return _Head(as_text(now), as_text(upcoming), pairs(found))
 
 
-def _ready_pairs(reply: object) -> list[tuple[bytes, str]]:
-    return _ready_reply(reply)[2]
+@dataclass(slots=True)
+class _Claimed:
+    """What ``claim.lua`` did."""
+
+    head: _Head
+    token: str
+    deadline: float
+    members: list[tuple[bytes, int]]
+    buried: int
+
+
+def _claimed(reply: object) -> _Claimed:
+    assert isinstance(reply, list | tuple), reply
+    assert len(reply) == 6, reply
+    now, upcoming, token, deadline, found, buried = reply
+    assert isinstance(found, list | tuple), found
+    members = [(as_bytes(found[i]), as_int(found[i + 1])) for i in range(0, len(found), 2)]
+    head = _Head(as_text(now), as_text(upcoming), [])
+    return _Claimed(head, as_text(token), float(as_text(deadline)), members, as_int(buried))
+
+
+def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
+    assert isinstance(reply, list | tuple), reply
+    return [
+        (
+            as_bytes(reply[i]),
+            float(as_text(reply[i + 1])),
+            as_text(reply[i + 2]),
+            as_int(reply[i + 3]),
+        )
+        for i in range(0, len(reply), 4)
+    ]
+
+
+def _lease_args(op: str, leases: Iterable[object]) -> tuple[Arg, ...]:
+    """``token, member`` pairs for the lease scripts; all are checked before anything is sent."""
+    args: list[Arg] = []
+    for lease in leases:
+        if not isinstance(lease, Lease):
+            raise TypeError(f"{op} takes leases returned by claim, not {type(lease).__name__}")
+        token, colon, member = cast("Lease[object]", lease).token.partition(b":")
+        if not colon or not token.isdigit():
+            raise ValueError(f"{op}: {lease!r} has no valid lease token")
+        args += [token, member]
+    return tuple(args)
+
+
+def check_ttl(ttl: object) -> float:
+    """A lease's time to live: seconds > 0, finite."""
+    seconds = check_score(ttl, "ttl")
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"ttl must be > 0 seconds and finite, not {ttl!r}")
+    return seconds
+
+
+def check_delay(delay: object) -> float:
+    """A release delay: seconds >= 0, finite."""
+    seconds = check_score(delay, "delay")
+    if not 0 <= seconds < math.inf:
+        raise ValueError(f"delay must be >= 0 seconds and finite, not {delay!r}")
+    return seconds
 
 
 def _blocking_pair(reply: object) -> list[tuple[bytes, str]]:

@@ -9,6 +9,12 @@ encoding, argument checks, reply parsing) and only the I/O differs.
 """
 
 from .priority_stream import AsyncPriorityStream
-from .sorted_set import AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
+from .sorted_set import AsyncProcessing, AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
 
-__all__ = ["AsyncPriorityStream", "AsyncScheduledSet", "AsyncSortedSet", "AsyncTimeSortedSet"]
+__all__ = [
+    "AsyncPriorityStream",
+    "AsyncProcessing",
+    "AsyncScheduledSet",
+    "AsyncSortedSet",
+    "AsyncTimeSortedSet",
+]

@@ -8,7 +8,7 @@ own exceptions.
 
 from __future__ import annotations
 
-__all__ = ["DecodeError", "EncodeError", "TypedsetError"]
+__all__ = ["DecodeError", "EncodeError", "NameClashError", "TypedsetError"]
 
 
 class TypedsetError(Exception):
@@ -32,3 +32,24 @@ class DecodeError(TypedsetError, ValueError):
         self.raw = raw
         #: Why the serializer refused them.
         self.reason = reason
+
+
+class NameClashError(TypedsetError, ValueError):
+    """The name already belongs to a collection of another kind on this server.
+
+    Raised by the first operation of a collection whose name is taken, before
+    anything of the other collection is changed. The two kinds keep different
+    keys under the same name and would corrupt each other's items.
+    """
+
+    def __init__(self, name: str, found: str, wanted: str) -> None:
+        super().__init__(
+            f"{name!r} is already a {found} on this server (its key marks it so); "
+            f"a {wanted} cannot share its keys: choose another name"
+        )
+        #: The collection name both use.
+        self.name = name
+        #: The kind the name belongs to.
+        self.found = found
+        #: The kind that asked for it.
+        self.wanted = wanted

@@ -26,6 +26,7 @@ from typing import Any, cast, overload
 from typing_extensions import TypeVar
 
 from ._base import Async, Blocking, Collection, share_docs
+from ._keys import STREAM_KIND
 from ._stream_ops import StreamOps
 from .codecs import StrCodec
 from .protocols import AsyncClient, Serializer, SyncClient
@@ -44,6 +45,8 @@ ONE_DAY = timedelta(days=1)
 
 class _StreamBase(Collection[C, V]):
     """What a priority stream is apart from I/O; shared by the blocking and asyncio twins."""
+
+    _kind = STREAM_KIND
 
     @overload
     def __init__(self, client: C, name: str, *, decay: float = 1.0) -> None: ...

@@ -12,23 +12,27 @@ complexity (N members in the set, M in the call).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
-from typing import Any, ClassVar, Literal, cast, overload
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Literal, cast, overload
 
 from typing_extensions import Self, TypeVar
 
 from ._base import Async, Blocking, Collection, share_docs
-from ._keys import key_slot
+from ._keys import SET_KIND, key_slot
 from ._ops import Call
-from ._set_ops import DeadLetter, SetOps
+from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
 from .codecs import StrCodec
 from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
 
 __all__ = [
+    "AsyncProcessing",
     "AsyncScheduledSet",
     "AsyncSortedSet",
     "AsyncTimeSortedSet",
+    "Processing",
     "ScheduledSet",
     "SortedSet",
     "TimeSortedSet",
@@ -40,11 +44,16 @@ C = TypeVar("C")
 T = TypeVar("T", default=str)
 S = TypeVar("S")
 _Op = Literal["or", "and", "sub", "xor"]
+log = logging.getLogger("typedset")
+
+#: A lease's time to live when ``claim`` and ``processing`` are given none, in seconds.
+DEFAULT_TTL = 30.0
 
 
 class _SetBase(Collection[C, T]):
     """What a sorted set is apart from I/O; shared by the blocking and asyncio twins."""
 
+    _kind = SET_KIND
     _timed: ClassVar[bool] = False
     _scheduled: ClassVar[bool] = False
 
@@ -56,6 +65,7 @@ class _SetBase(Collection[C, T]):
         *,
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
+        max_deliveries: int | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -66,6 +76,7 @@ class _SetBase(Collection[C, T]):
         serializer: Serializer[T],
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
+        max_deliveries: int | None = None,
     ) -> None: ...
     def __init__(
         self,
@@ -75,10 +86,17 @@ class _SetBase(Collection[C, T]):
         serializer: Serializer[Any] | None = None,
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
+        max_deliveries: int | None = None,
     ) -> None:
         codec = cast("Serializer[T]", StrCodec() if serializer is None else serializer)
         self._ops = SetOps(
-            name, codec, scorer, on_duplicate, timed=self._timed, scheduled=self._scheduled
+            name,
+            codec,
+            scorer,
+            on_duplicate,
+            timed=self._timed,
+            scheduled=self._scheduled,
+            max_deliveries=max_deliveries,
         )
         self._bind(client, name, codec)
 
@@ -171,6 +189,89 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         One round trip; O(log N + n).
         """
         return self._flow(self._ops.take(n, timeout))
+
+    # --- leases (at least once) ----------------------------------------------------
+
+    def claim(
+        self, n: int = 1, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
+    ) -> list[Lease[T]]:
+        """Lease up to ``n`` items in score order, until server time + ``ttl`` seconds.
+
+        The items leave the pending set but are not gone: ``ack`` finishes a
+        lease, ``release`` puts its item back, and a lease not acked by its
+        deadline returns its item to pending by itself (inside the next
+        ``claim``, ``pop``, ``take`` or ``peek`` of anyone). An item already
+        under lease and added again is skipped until that lease ends. With
+        ``max_deliveries``, an item claimed that many times without an ack
+        goes to the dead-letter store instead. With ``timeout``, wait up to
+        that many seconds for the first item (polling, at most every 50 ms).
+
+        >>> [lease] = s.claim(ttl=30)                       # doctest: +SKIP
+        >>> s.ack(lease)                                    # doctest: +SKIP
+        True
+
+        One round trip; O((n + s) log N), s the pending items skipped because held.
+        """
+        return self._flow(self._ops.claim(n, ttl, timeout))
+
+    def ack(self, lease: Lease[T]) -> bool:
+        """Finish a lease: its item is done and gone. ``False`` if the lease was no longer held.
+
+        A lease that expired, whose item went back or was claimed again, is
+        not held: acking it changes nothing (another consumer's lease of the
+        same item is untouched). One round trip; O(log N).
+        """
+        return self._call(self._ops.ack((lease,), "ack")) == 1
+
+    def ack_many(self, leases: Iterable[Lease[T]]) -> int:
+        """``ack`` each lease; return how many were still held. One round trip; O(M log N)."""
+        return self._call(self._ops.ack(leases, "ack_many"))
+
+    def release(self, lease: Lease[T], *, delay: float | None = None) -> bool:
+        """End a lease and put its item back; ``False`` (and no change) if no longer held.
+
+        The item gets its original score back, or with ``delay`` becomes due
+        at server time + ``delay``. If the item was added again meanwhile,
+        the copy pending keeps the lower of the two scores. Its delivery
+        count stays; at ``max_deliveries`` the item goes to the dead-letter
+        store instead. One round trip; O(log N).
+        """
+        return self._call(self._ops.release((lease,), delay, "release")) == 1
+
+    def release_many(self, leases: Iterable[Lease[T]], *, delay: float | None = None) -> int:
+        """``release`` each lease; return how many were still held. One round trip."""
+        return self._call(self._ops.release(leases, delay, "release_many"))
+
+    def extend(self, lease: Lease[T], ttl: float) -> bool:
+        """Make a held lease end at server time + ``ttl``; ``False`` if no longer held.
+
+        ``lease.deadline`` keeps the old value (a lease is immutable); a long
+        job calls this before its deadline. One round trip; O(log N).
+        """
+        return self._call(self._ops.extend((lease,), ttl, "extend")) == 1
+
+    def extend_many(self, leases: Iterable[Lease[T]], ttl: float) -> int:
+        """``extend`` each lease; return how many were still held. One round trip."""
+        return self._call(self._ops.extend(leases, ttl, "extend_many"))
+
+    def processing(
+        self, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
+    ) -> Processing[T]:
+        """Claim one item for a ``with`` block: ack on normal exit, release on an exception.
+
+        >>> with s.processing(ttl=30) as item:              # doctest: +SKIP
+        ...     handle(item)
+
+        ``KeyError`` when nothing is ready (with ``timeout``, after waiting
+        that long); :class:`~typedset.DecodeError` for an item that cannot be
+        decoded (it moved to the dead-letter store). A long job keeps its
+        lease with ``extend()`` on the object ``processing`` returned.
+        """
+        return Processing(self, check_ttl(ttl), timeout)
+
+    def leased(self) -> list[Lease[T]]:
+        """Every lease still held, earliest deadline first. One round trip; O(L)."""
+        return self._flow(self._ops.leased())
 
     # --- reads ---------------------------------------------------------------
 
@@ -355,6 +456,37 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     async def take(self, n: int, *, timeout: float | None = None) -> list[T]:
         return await self._flow(self._ops.take(n, timeout))
 
+    async def claim(
+        self, n: int = 1, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
+    ) -> list[Lease[T]]:
+        return await self._flow(self._ops.claim(n, ttl, timeout))
+
+    async def ack(self, lease: Lease[T]) -> bool:
+        return await self._call(self._ops.ack((lease,), "ack")) == 1
+
+    async def ack_many(self, leases: Iterable[Lease[T]]) -> int:
+        return await self._call(self._ops.ack(leases, "ack_many"))
+
+    async def release(self, lease: Lease[T], *, delay: float | None = None) -> bool:
+        return await self._call(self._ops.release((lease,), delay, "release")) == 1
+
+    async def release_many(self, leases: Iterable[Lease[T]], *, delay: float | None = None) -> int:
+        return await self._call(self._ops.release(leases, delay, "release_many"))
+
+    async def extend(self, lease: Lease[T], ttl: float) -> bool:
+        return await self._call(self._ops.extend((lease,), ttl, "extend")) == 1
+
+    async def extend_many(self, leases: Iterable[Lease[T]], ttl: float) -> int:
+        return await self._call(self._ops.extend(leases, ttl, "extend_many"))
+
+    def processing(
+        self, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
+    ) -> AsyncProcessing[T]:
+        return AsyncProcessing(self, check_ttl(ttl), timeout)
+
+    async def leased(self) -> list[Lease[T]]:
+        return await self._flow(self._ops.leased())
+
     async def peek(self, position: int = 0) -> T:
         return await self._flow(self._ops.peek(position))
 
@@ -425,6 +557,109 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
 
     async def available(self) -> int:
         return await self._call(self._ops.available())
+
+
+class Processing(Generic[T]):
+    """What ``SortedSet.processing`` returns: a context manager around one lease.
+
+    ``with job as item:`` claims the item; the block's normal end acks it, an
+    exception (any, ``KeyboardInterrupt`` included) releases it and goes on
+    propagating. If the lease ended before the block did (the job outlived
+    its ``ttl`` and the item may have gone to another consumer), the ack
+    returns ``False`` and a warning is logged: keep long jobs' leases with
+    :meth:`extend`.
+
+    >>> job = s.processing(ttl=30)                          # doctest: +SKIP
+    >>> with job as item:                                   # doctest: +SKIP
+    ...     step_one(item)
+    ...     job.extend(30)
+    ...     step_two(item)
+    """
+
+    def __init__(self, owner: SortedSet[T], ttl: float, timeout: float | None) -> None:
+        self._owner = owner
+        self._ttl = ttl
+        self._timeout = timeout
+        self._lease: Lease[T] | None = None
+
+    @property
+    def lease(self) -> Lease[T]:
+        """The lease held inside the ``with`` block."""
+        if self._lease is None:
+            raise RuntimeError("processing(): no lease outside the with block")
+        return self._lease
+
+    def extend(self, ttl: float | None = None) -> bool:
+        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
+        return self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
+
+    def __enter__(self) -> T:
+        self._lease = self._owner._flow(self._owner._ops.claim_one(self._ttl, self._timeout))
+        return self._lease.item
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        lease, self._lease = self.lease, None
+        if kind is None:
+            if not self._owner.ack(lease):
+                _warn_lost(self._owner.name, lease)
+        else:
+            self._owner.release(lease)
+
+
+class AsyncProcessing(Generic[T]):
+    """What ``AsyncSortedSet.processing`` returns: ``async with job as item:``.
+
+    The same as :class:`Processing`, with ``await job.extend()``; a cancelled
+    task releases its item too.
+    """
+
+    def __init__(self, owner: AsyncSortedSet[T], ttl: float, timeout: float | None) -> None:
+        self._owner = owner
+        self._ttl = ttl
+        self._timeout = timeout
+        self._lease: Lease[T] | None = None
+
+    @property
+    def lease(self) -> Lease[T]:
+        """The lease held inside the ``async with`` block."""
+        if self._lease is None:
+            raise RuntimeError("processing(): no lease outside the async with block")
+        return self._lease
+
+    async def extend(self, ttl: float | None = None) -> bool:
+        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
+        return await self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
+
+    async def __aenter__(self) -> T:
+        self._lease = await self._owner._flow(self._owner._ops.claim_one(self._ttl, self._timeout))
+        return self._lease.item
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        lease, self._lease = self.lease, None
+        if kind is None:
+            if not await self._owner.ack(lease):
+                _warn_lost(self._owner.name, lease)
+        else:
+            await self._owner.release(lease)
+
+
+def _warn_lost(name: str, lease: Lease[Any]) -> None:
+    log.warning(
+        "typedset: %s: the lease of %r ended before its work did; the item may have been "
+        "delivered again (extend long jobs' leases)",
+        name,
+        lease.item,
+    )
 
 
 share_docs(AsyncSortedSet, SortedSet, {"__aiter__": "__iter__"})

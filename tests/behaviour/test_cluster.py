@@ -173,7 +173,12 @@ def two_nodes() -> Iterator[TwoNodes]:
 
 @pytest.mark.parametrize("library", ["redis", "valkey"])
 def test_batches_follow_ask_redirects_during_a_migration(two_nodes: TwoNodes, library: str) -> None:
-    """Every command of a pipelined batch goes to the importing node after ASKING."""
+    """Every command of a pipelined batch goes to the importing node after ASKING.
+
+    Only single-key commands can: while a slot migrates, the server answers
+    a multi-key script (pop, take, claim: they see the leases too) with
+    TRYAGAIN until its keys are together again; typedset retries that.
+    """
     items = [f"i{n:05}" for n in range(5000)]  # five commands in one write
     sync_name, async_name = f"{library}:sync:{{m}}", f"{library}:async:{{m}}"
     two_nodes.migrating("{m}")
@@ -185,7 +190,8 @@ def test_batches_follow_ask_redirects_during_a_migration(two_nodes: TwoNodes, li
         s = SortedSet(client, sync_name)
         s.update(items)
         assert two_nodes.on_b("ZCARD", sync_name) == 5000
-        assert s.take(3) == items[:3]
+        assert len(s) == 5000
+        assert s.score(items[3]) is not None
     finally:
         client.close()
 
@@ -198,13 +204,13 @@ def test_batches_follow_ask_redirects_during_a_migration(two_nodes: TwoNodes, li
         try:
             t = AsyncSortedSet(async_client, async_name)
             await t.update(items)
-            assert await t.take(3) == items[:3]
-            assert await t.pop(timeout=1) == items[3]  # a blocking pop follows it too
+            assert await t.size() == 5000
+            assert await t.contains(items[3])
         finally:
             await async_client.aclose()
 
     asyncio.run(in_loop())
-    assert two_nodes.on_b("ZCARD", async_name) == 4996
+    assert two_nodes.on_b("ZCARD", async_name) == 5000
 
 
 def test_connections_that_fail_to_connect_go_back_to_their_node(

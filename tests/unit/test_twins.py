@@ -54,7 +54,10 @@ ASYNC_FORM = {
     "KeysView[str]": "list[str]",
     "ValuesView[V]": "list[V]",
     "ItemsView[str, V]": "list[tuple[str, V]]",
+    "Processing[T]": "AsyncProcessing[T]",
 }
+#: Async methods that return an async context manager rather than being coroutines.
+CONTEXT_MANAGERS = {"processing"}
 
 
 def public_methods(cls: type[Any]) -> dict[str, Callable[..., Any]]:
@@ -91,7 +94,10 @@ def test_twins_have_the_same_public_methods(sync: type[Any], twin: type[Any]) ->
 def test_twins_have_the_same_signatures_and_docs(sync: type[Any], twin: type[Any]) -> None:
     for attr, method in public_methods(sync).items():
         assert shape(getattr(twin, attr)) == shape(method), attr
-        assert inspect.iscoroutinefunction(getattr(twin, attr)), attr
+        if attr in CONTEXT_MANAGERS:
+            assert hasattr(inspect.signature(getattr(twin, attr)).return_annotation, "strip"), attr
+        else:
+            assert inspect.iscoroutinefunction(getattr(twin, attr)), attr
         assert method.__doc__, attr
         assert getattr(twin, attr).__doc__ == method.__doc__, attr
 

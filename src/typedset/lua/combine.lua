@@ -1,45 +1,42 @@
 -- combine: in-place set algebra (|=, &=, -=, ^=), atomic on the server.
+-- uses: leases
 -- KEYS[1]  the target pending ZSET
--- KEYS[2]  (optional) a source ZSET in the same slot; when given, ARGV[3..] is ignored
+-- KEYS[2]  the target's held HASH
+-- KEYS[3]  the target's deliveries HASH
+-- KEYS[4]  (optional) a source ZSET in the same slot; when given, ARGV[3..] is ignored
 -- ARGV[1]  "or", "and", "sub" or "xor"
 -- ARGV[2]  ZADD flag used for members added to an existing one: "" (replace), "NX", "LT", "GT"
 -- ARGV[3..] score, member pairs of the source; a score of "" means server time
 -- Returns  the target's cardinality afterwards.
+-- Removed members lose their delivery counts, as discard's do. Leases are not touched.
 -- O(N + M): this blocks the server for large sets, as SUNIONSTORE would.
 local target, op, flag = KEYS[1], ARGV[1], ARGV[2]
 local pairs_ = {}
-if KEYS[2] then
-  local found = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+if KEYS[4] then
+  local found = redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')
   for i = 1, #found, 2 do pairs_[#pairs_ + 1] = {found[i + 1], found[i]} end
 else
   local now
   for i = 3, #ARGV, 2 do
     local score = ARGV[i]
     if score == '' then
-      if not now then
-        local t = redis.call('TIME')
-        now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
-      end
+      now = now or server_time()
       score = now
     end
     pairs_[#pairs_ + 1] = {score, ARGV[i + 1]}
   end
 end
 local function zadd(list)
-  for i = 1, #list, 500 do
-    local args = {}
-    if flag ~= '' then args[1] = flag end
-    for j = i, math.min(i + 499, #list) do
-      args[#args + 1] = list[j][1]
-      args[#args + 1] = list[j][2]
-    end
-    redis.call('ZADD', target, unpack(args))
+  local flat = {}
+  for i = 1, #list do
+    flat[#flat + 1] = list[i][1]
+    flat[#flat + 1] = list[i][2]
   end
+  in_chunks('ZADD', target, flat, flag)
 end
 local function zrem(members)
-  for i = 1, #members, 1000 do
-    redis.call('ZREM', target, unpack(members, i, math.min(i + 999, #members)))
-  end
+  in_chunks('ZREM', target, members)
+  forget_deliveries(KEYS[2], KEYS[3], members)
 end
 if op == 'or' then
   zadd(pairs_)

@@ -1,5 +1,11 @@
 -- count_ready: how many members have a score <= server time (ScheduledSet.available).
--- KEYS[1]  the pending ZSET
--- Returns  the count.
-local t = redis.call('TIME')
-return redis.call('ZCOUNT', KEYS[1], '-inf', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
+-- Returns  the count, after expired leases returned to pending.
+local pending, _, _, _, _, _, now_text = open_set()
+return redis.call('ZCOUNT', pending, '-inf', now_text)

@@ -1,18 +1,24 @@
--- peek: the member at POSITION in score order, without removing it.
--- KEYS[1]  the pending ZSET
+-- peek: the member at POSITION in score order, without removing it (peek, peek_score).
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
 -- ARGV[1]  POSITION (0 is the next to pop; negative counts from the end)
 -- ARGV[2]  "1" to see only members whose score is <= server time (ScheduledSet), else "0"
 -- Returns  {member, score}, or {} when there is no member at that position.
 -- Ready members are the lowest-scored, so their positions among the ready
--- ones equal their ranks in the whole set.
+-- ones equal their ranks in the whole set. Expired leases return first.
+local pending, _, _, _, _, _, now_text = open_set()
 local position = tonumber(ARGV[1])
 local count
 if ARGV[2] == '1' then
-  local t = redis.call('TIME')
-  count = redis.call('ZCOUNT', KEYS[1], '-inf', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
+  count = redis.call('ZCOUNT', pending, '-inf', now_text)
 else
-  count = redis.call('ZCARD', KEYS[1])
+  count = redis.call('ZCARD', pending)
 end
 if position < 0 then position = count + position end
 if position < 0 or position >= count then return {} end
-return redis.call('ZRANGE', KEYS[1], position, position, 'WITHSCORES')
+return redis.call('ZRANGE', pending, position, position, 'WITHSCORES')

@@ -1,21 +1,33 @@
 -- quarantine: move members that cannot be decoded to the dead-letter store.
--- KEYS[1]  the pending ZSET
--- KEYS[2]  the dead-letter HASH: member -> JSON {"reason", "score", "at"}
--- ARGV     triples: member, score (as a string; "" if unknown), reason
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
+-- ARGV     quads: member, score (as a string; "" if unknown), reason, lease token ("" if none)
 -- Returns  the number of members recorded.
 -- A member still pending (seen by peek or iteration) is removed; one already
--- popped is recorded all the same, so nothing undecodable vanishes.
-local t = redis.call('TIME')
-local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+-- popped is recorded all the same, so nothing undecodable vanishes. A member
+-- claimed under the given token loses its lease too, so it does not come back.
+local pending, leased, held, deliveries, dead, _, now_text = open_set()
 local n = 0
-for i = 1, #ARGV, 3 do
-  local member, score, reason = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local current = redis.call('ZSCORE', KEYS[1], member)
+for i = 1, #ARGV, 4 do
+  local member, score, reason, token = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local current = redis.call('ZSCORE', pending, member)
   if current then
     score = current
-    redis.call('ZREM', KEYS[1], member)
+    redis.call('ZREM', pending, member)
   end
-  redis.call('HSET', KEYS[2], member, cjson.encode({reason = reason, score = score, at = now}))
+  local value = token ~= '' and redis.call('HGET', held, member)
+  if value and held_token(value) == token then
+    score = held_score(value)
+    redis.call('ZREM', leased, member)
+    redis.call('HDEL', held, member)
+  end
+  redis.call('HDEL', deliveries, member)
+  bury(dead, member, score, reason, now_text)
   n = n + 1
 end
 return n

@@ -1,15 +1,24 @@
 -- requeue_dead: put every dead letter back into the pending set, with its old score.
--- KEYS[1]  the pending ZSET
--- KEYS[2]  the dead-letter HASH (see quarantine.lua)
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
 -- Returns  the number of members moved back.
 -- A member that is pending again already keeps its current score (ZADD NX).
--- O(N) in the number of dead letters.
-local entries = redis.call('HGETALL', KEYS[2])
+-- Each starts again with no deliveries. O(N) in the number of dead letters.
+local pending, _, _, deliveries, dead = open_set()
+local entries = redis.call('HGETALL', dead)
+local members = {}
 for i = 1, #entries, 2 do
   local record = cjson.decode(entries[i + 1])
   local score = record.score
   if score == nil or score == '' then score = '0' end
-  redis.call('ZADD', KEYS[1], 'NX', score, entries[i])
+  redis.call('ZADD', pending, 'NX', score, entries[i])
+  members[#members + 1] = entries[i]
 end
-redis.call('DEL', KEYS[2])
-return #entries / 2
+in_chunks('HDEL', deliveries, members)
+redis.call('DEL', dead)
+return #members

@@ -7,6 +7,7 @@
 -- ARGV[1]  "1" to re-add: lift each key's gate and cool-down first
 -- ARGV[2..] triples: key, encoded value, score (finite)
 -- Returns  per item, in order: the key's new priority as a string, or false if refused.
+local priorities, values, cooling, gated, now_text, now = open_stream()
 local readd = ARGV[1] == '1'
 local out = {}
 for i = 2, #ARGV, 3 do

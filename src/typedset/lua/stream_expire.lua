@@ -5,4 +5,6 @@
 -- KEYS[3]  cool-downs ZSET
 -- KEYS[4]  gated SET
 -- Returns  how many cool-downs ended.
-return #ended
+local priorities, values, cooling = KEYS[1], KEYS[2], KEYS[3]
+local now_text = server_time()
+return #sweep(priorities, values, cooling, now_text)

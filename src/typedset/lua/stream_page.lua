@@ -10,6 +10,7 @@
 -- ARGV[4]  "1" to return values too
 -- Returns  {key1, priority1, value1, ...} (value false when not asked for),
 --          highest priority first, keys strictly after the cursor.
+local priorities, values, cooling, gated, now_text, now = open_stream()
 local start = start_after(priorities, ARGV[2], ARGV[3], true)
 local found = redis.call('ZREVRANGE', priorities, start, start + tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local out = {}

@@ -11,19 +11,20 @@
 -- ARGV[5]  "in" (ARGV[6] is seconds from now, >= 0) or "at" (ARGV[6] is a Unix time)
 -- ARGV[6]  when the cool-down ends
 -- Returns  {key1, value1, key2, value2, ...}, highest priority first (ties: key bytes, descending).
+local priorities, values, cooling, gated, now_text, now = open_stream()
 local count, purge, gate = tonumber(ARGV[1]), ARGV[2] == '1', ARGV[3] == '1'
 local deadline = tonumber(ARGV[6])
 if ARGV[5] == 'in' then deadline = now + deadline end
 -- A cool-down that ends at once (a time in the past) ends here, as the next
 -- sweep would end it: nothing is kept for it and nothing is barred by it.
 local over = deadline <= now
-local deadline_text = string.format('%.17g', deadline)
+local deadline_text = time_text(deadline)
 local out = {}
 for _, key in ipairs(redis.call('ZREVRANGE', priorities, 0, count - 1)) do
   out[#out + 1] = key
   out[#out + 1] = redis.call('HGET', values, key)
   if purge or over then
-    remove_items({key})
+    remove_items(priorities, values, {key})
   else
     redis.call('ZINCRBY', priorities, ARGV[4], key)
   end

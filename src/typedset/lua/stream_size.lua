@@ -5,4 +5,5 @@
 -- KEYS[3]  cool-downs ZSET
 -- KEYS[4]  gated SET
 -- Returns  the number of items.
+local priorities, values, cooling, gated, now_text, now = open_stream()
 return redis.call('ZCARD', priorities)

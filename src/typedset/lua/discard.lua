@@ -1,0 +1,13 @@
+-- discard: remove a pending member (discard, remove); its delivery count goes with it.
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
+-- ARGV[1]  member
+-- Returns  1 if it was pending, else 0. A lease on the same member is not touched.
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+if removed == 1 then forget_deliveries(KEYS[3], KEYS[4], {ARGV[1]}) end
+return removed

@@ -1,0 +1,23 @@
+-- leased: every lease still held, earliest deadline first.
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
+-- Returns  {member1, deadline1, token1, deliveries1, ...}
+local _, leased, held, deliveries = open_set()
+local found = redis.call('ZRANGE', leased, 0, -1, 'WITHSCORES')
+local members = {}
+for i = 1, #found, 2 do members[#members + 1] = found[i] end
+local values = fetch_in_chunks('HMGET', held, members)
+local counts = fetch_in_chunks('HMGET', deliveries, members)
+local out = {}
+for i, member in ipairs(members) do
+  out[#out + 1] = member
+  out[#out + 1] = found[2 * i]
+  out[#out + 1] = held_token(values[i])
+  out[#out + 1] = counts[i] or '0'
+end
+return out

@@ -1,0 +1,29 @@
+-- pop: remove and return up to COUNT members from the head (pop, take: at most once).
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
+-- ARGV[1]  COUNT, >= 1
+-- ARGV[2]  "1" to take only members whose score <= server time (ScheduledSet), else "0"
+-- Returns  {now, next, {member1, score1, member2, score2, ...}}
+--          now:  the server time used, as a decimal string
+--          next: when nothing was taken, the earliest time something may become
+--                takeable (a due score or a lease deadline), "" if none;
+--                lets a waiting caller sleep until then
+local pending, leased, held, deliveries, _, _, now_text = open_set()
+local count, ready_only = tonumber(ARGV[1]), ARGV[2] == '1'
+local found
+if ready_only then
+  found = redis.call('ZRANGEBYSCORE', pending, '-inf', now_text, 'WITHSCORES', 'LIMIT', 0, count)
+else
+  found = redis.call('ZPOPMIN', pending, count)
+end
+local members = {}
+for i = 1, #found, 2 do members[#members + 1] = found[i] end
+if ready_only then in_chunks('ZREM', pending, members) end
+forget_deliveries(held, deliveries, members)
+if #found > 0 then return {now_text, '', found} end
+return {now_text, next_event(pending, leased, ready_only), {}}

@@ -1,0 +1,36 @@
+-- release: end leases that are still held and put their items back (release, release_many).
+-- uses: leases
+-- KEYS[1]  pending ZSET
+-- KEYS[2]  leased ZSET
+-- KEYS[3]  held HASH
+-- KEYS[4]  deliveries HASH
+-- KEYS[5]  dead-letter HASH
+-- KEYS[6]  fence STRING
+-- ARGV[1]  "" to restore each item's original score, or seconds from now (>= 0) it becomes due at
+-- ARGV[2]  max deliveries; "0" for no limit
+-- ARGV[3..] pairs: token, member
+-- Returns  how many of the leases were still held (and are now released).
+-- An item delivered max-deliveries times goes to the dead-letter store
+-- instead of back to pending. A copy already pending keeps the lower score.
+local pending, leased, held, deliveries, dead, _, now_text, now = open_set()
+local limit = tonumber(ARGV[2])
+local released = 0
+for i = 3, #ARGV, 2 do
+  local token, member = ARGV[i], ARGV[i + 1]
+  local value = redis.call('HGET', held, member)
+  if value and held_token(value) == token then
+    local score = ARGV[1] == '' and held_score(value) or time_text(now + tonumber(ARGV[1]))
+    redis.call('ZREM', leased, member)
+    redis.call('HDEL', held, member)
+    local n = tonumber(redis.call('HGET', deliveries, member) or '0')
+    if limit > 0 and n >= limit then
+      local reason = 'delivered ' .. n .. ' times without an ack (max_deliveries=' .. limit .. ')'
+      bury(dead, member, score, reason, now_text)
+      redis.call('HDEL', deliveries, member)
+    else
+      put_back(pending, member, score)
+    end
+    released = released + 1
+  end
+end
+return released
