@@ -15,9 +15,11 @@ local values = fetch_in_chunks('HMGET', held, members)
 local counts = fetch_in_chunks('HMGET', deliveries, members)
 local out = {}
 for i, member in ipairs(members) do
-  out[#out + 1] = member
-  out[#out + 1] = found[2 * i]
-  out[#out + 1] = held_token(values[i])
-  out[#out + 1] = counts[i] or '0'
+  if values[i] then -- always, unless someone edited the keys by hand
+    out[#out + 1] = member
+    out[#out + 1] = found[2 * i]
+    out[#out + 1] = held_token(values[i])
+    out[#out + 1] = counts[i] or '0'
+  end
 end
 return out
