@@ -448,26 +448,50 @@ class SetOps(Generic[T]):
         items, bad = yield from self._decode_skipping(found, claimed.token)
         bad_members = {raw for raw, _ in bad}
         good = [member for member, _ in claimed.members if member not in bad_members]
-        prefix = claimed.token.encode() + b":"
         leases = [
-            Lease(item, claimed.deadline, counts[member], prefix + member)
+            Lease(item, claimed.deadline, counts[member], self._token(claimed.token, member))
             for item, member in zip(items, good, strict=True)
         ]
         return leases, bad
 
+    def _token(self, fence: str, member: bytes) -> bytes:
+        """A lease's token: the claim's fence value, the set's name and the member.
+
+        The name makes a lease of one set useless on another (whose fence
+        counter may well reach the same value).
+        """
+        name = self.keys.pending.encode("utf-8", "surrogateescape")
+        return b"%s:%d:%s%s" % (fence.encode(), len(name), name, member)
+
+    def _lease_args(self, op: str, leases: Iterable[object]) -> tuple[Arg, ...]:
+        """``fence, member`` pairs for the lease scripts; all are checked before anything is sent."""
+        name = self.keys.pending.encode("utf-8", "surrogateescape")
+        args: list[Arg] = []
+        for lease in leases:
+            if not isinstance(lease, Lease):
+                raise TypeError(f"{op} takes leases returned by claim, not {type(lease).__name__}")
+            fence, _, rest = cast("Lease[object]", lease).token.partition(b":")
+            size, _, rest = rest.partition(b":")
+            if not fence.isdigit() or not size.isdigit():
+                raise ValueError(f"{op}: {lease!r} has no valid lease token")
+            if rest[: int(size)] != name or len(name) != int(size):
+                raise ValueError(f"{op}: {lease!r} is a lease of another collection, not {name!r}")
+            args += [fence, rest[int(size) :]]
+        return tuple(args)
+
     def ack(self, leases: Iterable[Lease[T]], op: str) -> Call[int]:
         """Finish the leases that are still held; the reply counts them."""
-        return self._script(op, scripts.ACK, _lease_args(op, leases), as_int)
+        return self._script(op, scripts.ACK, self._lease_args(op, leases), as_int)
 
     def release(self, leases: Iterable[Lease[T]], delay: float | None, op: str) -> Call[int]:
         """Put back the items of the leases that are still held; the reply counts them."""
         when = "" if delay is None else format_score(check_delay(delay))
-        args = (when, self.max_deliveries, *_lease_args(op, leases))
+        args = (when, self.max_deliveries, *self._lease_args(op, leases))
         return self._script(op, scripts.RELEASE, args, as_int)
 
     def extend(self, leases: Iterable[Lease[T]], ttl: float, op: str) -> Call[int]:
         """Move the deadlines of the leases that are still held; the reply counts them."""
-        args = (format_score(check_ttl(ttl)), *_lease_args(op, leases))
+        args = (format_score(check_ttl(ttl)), *self._lease_args(op, leases))
         return self._script(op, scripts.EXTEND, args, as_int)
 
     def leased(self) -> Flow[list[Lease[T]]]:
@@ -479,7 +503,7 @@ class SetOps(Generic[T]):
                 item = self.codec.loads(member)
             except Exception:  # claim moves what it cannot decode; a rare late codec change
                 continue
-            leases.append(Lease(item, deadline, deliveries, token.encode() + b":" + member))
+            leases.append(Lease(item, deadline, deliveries, self._token(token, member)))
         return leases
 
     # --- dead letters ----------------------------------------------------------
@@ -588,19 +612,6 @@ def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
         )
         for i in range(0, len(reply), 4)
     ]
-
-
-def _lease_args(op: str, leases: Iterable[object]) -> tuple[Arg, ...]:
-    """``token, member`` pairs for the lease scripts; all are checked before anything is sent."""
-    args: list[Arg] = []
-    for lease in leases:
-        if not isinstance(lease, Lease):
-            raise TypeError(f"{op} takes leases returned by claim, not {type(lease).__name__}")
-        token, colon, member = cast("Lease[object]", lease).token.partition(b":")
-        if not colon or not token.isdigit():
-            raise ValueError(f"{op}: {lease!r} has no valid lease token")
-        args += [token, member]
-    return tuple(args)
 
 
 def check_ttl(ttl: object) -> float:

@@ -54,7 +54,7 @@ while #claimed < count do
   if #members < want then break end
 end
 if #claimed == 0 then
-  return {now_text, next_event(pending, leased, ready_only), '', deadline, {}, buried}
+  return {now_text, next_event(pending, leased, ready_only, now_text), '', deadline, {}, buried}
 end
 local token = tostring(redis.call('INCR', fence))
 local by_deadline, by_token, by_count, out = {}, {}, {}, {}

@@ -8,14 +8,16 @@
 -- KEYS[6]  fence STRING
 -- ARGV[1]  TTL in seconds, > 0
 -- ARGV[2..] pairs: token, member
--- Returns  how many of the leases were still held (and now end at the new deadline).
+-- Returns  how many of the leases were still held (and now end at the new deadline);
+--          a lease listed twice counts once.
 local _, leased, held, _, _, _, _, now = open_set()
 local deadline = time_text(now + tonumber(ARGV[1]))
-local extended = 0
+local extended, seen = 0, {}
 for i = 2, #ARGV, 2 do
   local token, member = ARGV[i], ARGV[i + 1]
-  local value = redis.call('HGET', held, member)
+  local value = not seen[member] and redis.call('HGET', held, member)
   if value and held_token(value) == token then
+    seen[member] = true
     redis.call('ZADD', leased, 'XX', deadline, member)
     extended = extended + 1
   end

@@ -26,4 +26,4 @@ for i = 1, #found, 2 do members[#members + 1] = found[i] end
 if ready_only then in_chunks('ZREM', pending, members) end
 forget_deliveries(held, deliveries, members)
 if #found > 0 then return {now_text, '', found} end
-return {now_text, next_event(pending, leased, ready_only), {}}
+return {now_text, next_event(pending, leased, ready_only, now_text), {}}

@@ -76,11 +76,13 @@ end
 
 -- When nothing could be taken: the earliest time something may become
 -- takeable, as text ("" if nothing will): the next lease deadline, or for
--- READY_ONLY the earliest score too (due work).
-local function next_event(pending, leased, ready_only)
+-- READY_ONLY the earliest score after NOW_TEXT too (work that falls due).
+-- A due member that could not be taken is a copy of a held member: it
+-- becomes takeable when that lease ends.
+local function next_event(pending, leased, ready_only, now_text)
   local best = next_expiry(leased)
   if ready_only then
-    local first = redis.call('ZRANGE', pending, 0, 0, 'WITHSCORES')
+    local first = redis.call('ZRANGEBYSCORE', pending, '(' .. now_text, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
     if first[2] and (best == '' or tonumber(first[2]) < tonumber(best)) then best = first[2] end
   end
   return best
