@@ -464,7 +464,7 @@ class SetOps(Generic[T]):
         return b"%s:%d:%s%s" % (fence.encode(), len(name), name, member)
 
     def _lease_args(self, op: str, leases: Iterable[object]) -> tuple[Arg, ...]:
-        """``fence, member`` pairs for the lease scripts; all are checked before anything is sent."""
+        """``fence, member`` pairs for the lease scripts; all checked before anything is sent."""
         name = self.keys.pending.encode("utf-8", "surrogateescape")
         args: list[Arg] = []
         for lease in leases:
