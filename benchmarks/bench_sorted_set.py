@@ -7,6 +7,19 @@ on the client's pooled connection itself, without redis-py's per-command
 wrapper. Targets: single add and pop 1.5x the raw client; batch paths at
 least as fast.
 
+The two lease rows time at-least-once consumption: ``claim(1)`` then
+``ack`` per item, and ``claim(100)`` then ``ack_many`` per batch (its ops
+are batches, as take(100)'s are calls). Their raw side is a lower bound,
+not an equivalent: a registered script, one EVALSHA, that does ``ZPOPMIN
+pending n`` and ``ZADD leases <client time + ttl> member...``, then one
+``ZREM leases member...`` as the ack, so two round trips like typedset's.
+(A pipeline cannot send the ZPOPMIN and the ZADD together: the ZADD needs
+the members the ZPOPMIN returns; sending them one after the other would
+add a round trip and lose the items if the client died in between.) The
+raw side has no fencing token (a late ack of an expired lease would remove
+a newer lease of the same item), never returns expired leases to pending
+and keeps no delivery counts; typedset's claim and ack do all three.
+
 The two "floor" rows put a bare socket in typedset's column: hand-packed
 commands, one ``recv`` each, no library at all. Their speed-up is the most
 any Python client could gain over redis-py on this machine, since the rest
@@ -20,18 +33,24 @@ Without --url it starts a private server (unix socket) and stops it afterwards.
 from __future__ import annotations
 
 import socket
+import time
 from typing import cast
 from urllib.parse import urlparse
 
 import redis
 
 from harness import Case, main_with
-from typedset import ScheduledSet, SortedSet
+from typedset import Lease, ScheduledSet, SortedSet
 
 OPS = 5_000
 UPDATE = 20_000
 TAKE_BATCHES = 200
 NAME = "bench:typedset"
+#: Every key a sorted set named NAME uses (see typedset/_keys.py), and the raw side's leases.
+LEASE_KEYS = tuple(f"{{{NAME}}}:{suffix}" for suffix in ("leased", "held", "deliveries", "fence"))
+ALL_KEYS = (NAME, *LEASE_KEYS, f"{{{NAME}}}:dead", f"{{{NAME}}}:kind")
+RAW_LEASES = f"{{{NAME}}}:raw-leases"
+TTL = 30.0
 
 Popped = list[tuple[bytes, float]]
 
@@ -43,6 +62,21 @@ if #found > 0 then redis.call('ZREM', KEYS[1], found[1]) end
 return found
 """
 
+#: The raw side of a claim: pop up to ARGV[1] members and lease them in one ZSET until
+#: ARGV[2] (the client's clock + ttl). No token, no delivery count, no return of expired leases.
+CLAIM_LUA = """
+local found = redis.call('ZPOPMIN', KEYS[1], ARGV[1])
+if #found == 0 then return {} end
+local args, members = {}, {}
+for i = 1, #found, 2 do
+  args[#args + 1] = ARGV[2]
+  args[#args + 1] = found[i]
+  members[#members + 1] = found[i]
+end
+redis.call('ZADD', KEYS[2], unpack(args))
+return members
+"""
+
 
 def members(n: int) -> list[str]:
     return [f"item-{i:06}" for i in range(n)]
@@ -52,6 +86,7 @@ def cases(url: str) -> list[Case]:
     r = redis.Redis.from_url(url)
     ts, due = SortedSet(r, NAME), ScheduledSet(r, NAME)
     pop_due = r.register_script(POP_DUE_LUA)
+    raw_claim = r.register_script(CLAIM_LUA)
 
     def empty() -> None:
         r.delete(NAME)
@@ -60,6 +95,10 @@ def cases(url: str) -> list[Case]:
         r.delete(NAME)
         for start in range(0, n, 5000):
             r.zadd(NAME, dict.fromkeys(members(n)[start : start + 5000], 0))
+
+    def filled_unleased(n: int) -> None:
+        r.delete(*LEASE_KEYS, RAW_LEASES)
+        filled(n)
 
     def ts_add(context: object) -> None:
         for i, member in enumerate(members(OPS)):
@@ -101,6 +140,34 @@ def cases(url: str) -> list[Case]:
             found = cast(list[bytes], pop_due(keys=[NAME]))
             found[0].decode()
 
+    def ts_claim_ack(context: object) -> None:
+        for _ in range(OPS):
+            [lease] = ts.claim(1, ttl=TTL)
+            ts.ack(lease)
+
+    def raw_claim_ack(context: object) -> None:
+        # One EVALSHA (ZPOPMIN 1 + ZADD leases), then ZREM leases: two round trips, as typedset's.
+        for _ in range(OPS):
+            [member] = cast(
+                list[bytes], raw_claim(keys=[NAME, RAW_LEASES], args=[1, time.time() + TTL])
+            )
+            member.decode()
+            r.zrem(RAW_LEASES, member)
+
+    def ts_claim_ack_many(context: object) -> None:
+        for _ in range(TAKE_BATCHES):
+            leases: list[Lease[str]] = ts.claim(100, ttl=TTL)
+            ts.ack_many(leases)
+
+    def raw_claim_ack_many(context: object) -> None:
+        # One EVALSHA (ZPOPMIN 100 + one ZADD of the 100), then one ZREM of the 100.
+        for _ in range(TAKE_BATCHES):
+            found = cast(
+                list[bytes], raw_claim(keys=[NAME, RAW_LEASES], args=[100, time.time() + TTL])
+            )
+            [member.decode() for member in found]
+            r.zrem(RAW_LEASES, *found)
+
     bare = _bare_socket(url)
 
     def floor_add(context: object) -> None:
@@ -123,6 +190,14 @@ def cases(url: str) -> list[Case]:
         Case("pop", OPS, lambda: filled(OPS), ts_pop, raw_pop, target=1.5),
         Case(f"update {UPDATE:,}", 1, empty, ts_update, raw_update),
         Case("take(100)", TAKE_BATCHES, lambda: filled(TAKE_BATCHES * 100), ts_take, raw_take),
+        Case("claim(1)+ack", OPS, lambda: filled_unleased(OPS), ts_claim_ack, raw_claim_ack),
+        Case(
+            "claim(100)+ack_many",
+            TAKE_BATCHES,
+            lambda: filled_unleased(TAKE_BATCHES * 100),
+            ts_claim_ack_many,
+            raw_claim_ack_many,
+        ),
         Case("ScheduledSet due pop", OPS, lambda: filled(OPS), ts_due_pop, raw_due_pop),
         Case("floor: bare socket add", OPS, empty, floor_add, raw_add, target=0.0),
         Case("floor: bare socket pop", OPS, lambda: filled(OPS), floor_pop, raw_pop, target=0.0),
@@ -141,7 +216,7 @@ def _bare_socket(url: str) -> socket.socket:
 
 def cleanup(url: str) -> None:
     r = redis.Redis.from_url(url)
-    r.delete(NAME)
+    r.delete(*ALL_KEYS, RAW_LEASES)
     r.close()
 
 

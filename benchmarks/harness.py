@@ -117,14 +117,14 @@ async def _result(awaitable: Awaitable[Any]) -> Any:
 
 def report(results: list[Result]) -> None:
     header = (
-        f"{'case':<26}{'typedset ops/s':>15}{'raw ops/s':>12}{'speed-up':>10}"
+        f"{'case':<32}{'typedset ops/s':>15}{'raw ops/s':>12}{'speed-up':>10}"
         f"{'CPU/op ts':>11}{'CPU/op raw':>12}{'CPU ratio':>11}{'target':>8}"
     )
     print(header)
     for r in results:
         flag = "" if r.speedup >= r.target else "  below target"
         print(
-            f"{r.name:<26}{r.ops / r.wall['typedset']:>15,.0f}{r.ops / r.wall['raw']:>12,.0f}"
+            f"{r.name:<32}{r.ops / r.wall['typedset']:>15,.0f}{r.ops / r.wall['raw']:>12,.0f}"
             f"{r.speedup:>9.2f}x{r.cpu['typedset'] / r.ops * 1e6:>9.1f}us"
             f"{r.cpu['raw'] / r.ops * 1e6:>10.1f}us{r.cpu_ratio:>10.2f}x{r.target:>7.1f}x{flag}"
         )
