@@ -1,7 +1,14 @@
-"""Inference cases: mypy --strict checks these (they are never run).
+"""Inference cases: mypy --strict checks these (they are never run); so does basedpyright.
 
-The element type comes from the serializer; no annotation is needed.
+The element type comes from the serializer; no annotation is needed. An
+expected error is marked for both checkers, ``# type: ignore[code]  #
+pyright: ignore[rule]``: each reports an ignore that no error needs (mypy's
+``warn_unused_ignores``, basedpyright's rule made an error below), so the
+error must stay. The project's mypy run covers this file; basedpyright is
+not a dev dependency, run it by hand (``basedpyright tests/typing/cases.py``).
 """
+
+# pyright: reportUnnecessaryTypeIgnoreComment=error
 
 from __future__ import annotations
 
@@ -18,10 +25,12 @@ from typedset import (
     BytesCodec,
     DeadLetter,
     JsonCodec,
+    Lease,
     MsgspecCodec,
     NamedTupleCodec,
     NamedtupleSerializer,
     PriorityStream,
+    Processing,
     ScheduledSet,
     SortedSet,
     StrCodec,
@@ -29,12 +38,14 @@ from typedset import (
 )
 from typedset.aio import (
     AsyncPriorityStream,
+    AsyncProcessing,
     AsyncScheduledSet,
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
 from typedset.codecs import JsonValue
 from typedset.testing import MemoryPriorityStream, MemoryScheduledSet, MemorySortedSet
+from typedset.testing.model import MemoryProcessing
 
 
 class Task(msgspec.Struct, frozen=True):
@@ -117,6 +128,67 @@ async def async_method_results(ar: redis.asyncio.Redis) -> None:
     assert_type(await tasks.isdisjoint([Task(2)]), bool)
     assert_type(await tasks.union_update([Task(2)]), None)
     assert_type(tasks.name, str)
+
+
+def lease_types(r: redis.Redis) -> None:
+    tasks = ScheduledSet(r, "x", serializer=MsgspecCodec(Task), max_deliveries=3)
+    leases = tasks.claim(2, ttl=10, timeout=1)
+    assert_type(leases, list[Lease[Task]])
+    lease = leases[0]
+    assert_type(lease.item, Task)
+    assert_type(lease.deadline, float)
+    assert_type(lease.deliveries, int)
+    assert_type(lease.token, bytes)
+    assert_type(tasks.ack(lease), bool)
+    assert_type(tasks.ack_many(leases), int)
+    assert_type(tasks.release(lease, delay=5), bool)
+    assert_type(tasks.release_many(leases), int)
+    assert_type(tasks.extend(lease, 30), bool)
+    assert_type(tasks.extend_many(leases, 30), int)
+    assert_type(tasks.leased(), list[Lease[Task]])
+    job = tasks.processing(ttl=30)
+    assert_type(job, Processing[Task])
+    with job as task:
+        assert_type(task, Task)
+        assert_type(job.lease, Lease[Task])
+        assert_type(job.extend(), bool)
+
+
+async def async_lease_types(ar: redis.asyncio.Redis) -> None:
+    tasks = AsyncScheduledSet(ar, "x", serializer=MsgspecCodec(Task))
+    leases = await tasks.claim(3)
+    assert_type(leases, list[Lease[Task]])
+    assert_type(leases[0].item, Task)
+    assert_type(await tasks.ack(leases[0]), bool)
+    assert_type(await tasks.release_many(leases, delay=0), int)
+    assert_type(await tasks.leased(), list[Lease[Task]])
+    job = tasks.processing(ttl=30, timeout=2)
+    assert_type(job, AsyncProcessing[Task])
+    async with job as task:
+        assert_type(task, Task)
+        assert_type(job.lease, Lease[Task])
+        assert_type(await job.extend(60), bool)
+
+
+def model_lease_types() -> None:
+    model = MemoryScheduledSet(serializer=MsgspecCodec(Task), max_deliveries=2)
+    assert_type(model.claim(), list[Lease[Task]])
+    assert_type(model.leased(), list[Lease[Task]])
+    job = model.processing(ttl=5)
+    assert_type(job, MemoryProcessing[Task])
+    with job as task:
+        assert_type(task, Task)
+        assert_type(job.lease, Lease[Task])
+
+
+def a_lease_belongs_to_its_item_type(r: redis.Redis) -> None:
+    names = SortedSet(r, "names")
+    tasks = SortedSet(r, "tasks", serializer=MsgspecCodec(Task))
+    [name_lease] = names.claim()
+    assert_type(name_lease, Lease[str])
+    tasks.ack(name_lease)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    tasks.ack_many([name_lease])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    MemorySortedSet(serializer=MsgspecCodec(Task)).release(name_lease)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def stream_value_types(r: redis.Redis, ar: redis.asyncio.Redis) -> None:

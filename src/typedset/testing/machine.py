@@ -1,7 +1,9 @@
 """Hypothesis state machines: a real collection and its model get the same operations.
 
 Every result is compared: returned items, raised ``KeyError``, scores,
-lengths, membership and the full iteration order. Point them at your own
+lengths, membership, the full iteration order, leases (claimed, acked,
+released, extended, expired, listed, held by ``processing``) and dead
+letters (``max_deliveries``). Point them at your own
 server to check it::
 
     from typedset.testing.machine import sorted_set_machine
@@ -14,19 +16,48 @@ Scores the library picks from the server's clock cannot equal the model's
 clock to the microsecond, so for the time-scored kinds scores are compared
 within a tolerance, and explicit scores and increments are drawn far (10^3 s
 and more) from "now" so that the order never depends on that difference.
+
+Time and leases: the model's clock *is* the server's clock (each reading is
+a ``TIME`` call), so the two sides read times that differ only by the
+moments of their calls, and every reading of one rule comes before every
+reading of the next. Leases are claimed and extended for an hour or two,
+so none expires by itself during a run; lease deadlines (and scores made
+from "now + delay") are compared within the same tolerance, their order
+exactly. Expiry is made on purpose by the ``expire`` rules: both sides
+``extend`` a lease by a millisecond, then the rule waits until the
+server's clock has passed both deadlines. From then on both sides agree
+that the lease is not held, and each returns it to pending at the same
+step, in the first operation that returns expired leases (``claim``,
+``pop``, ``peek``, ``ack``, ``leased``, ...); ``len`` and iteration never
+do, on either side, so the invariant sees the same sets. No rule depends on
+a deadline near "now", so the comparison stays exact without a fake clock
+on the server. Every lease ever returned (held, acked, released, expired)
+stays in the ``leases`` bundle: acting on a stale lease is checked too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
 
+from .. import Lease
+from .._keys import set_keys
+from .._keys import stream_keys as _stream_keys
 from ..priority_stream import AsyncPriorityStream, PriorityStream
 from ..protocols import AsyncClient, SyncClient
 from ..sorted_set import (
@@ -55,6 +86,14 @@ _KINDS: dict[
 
 items = st.sampled_from(["a", "b", "c", "d", "e", "f", "é", "a b", ""]) | st.text(max_size=3)
 policies = st.sampled_from(["replace", "keep", "min", "max"])
+#: Lease lifetimes no run outlives: a lease ends by ack, release or an ``expire`` rule.
+ttls = st.sampled_from([3600.0, 7200.0])
+#: Release delays: due at once, or long after the run.
+delays = st.none() | st.sampled_from([0.0, 1e5])
+#: How an ``expire`` rule ends a lease: extended by this much, then waited out.
+_EXPIRE_TTL = 0.001
+#: How far apart the two sides' readings of "now" may be, in seconds.
+_SLACK = 60.0
 
 
 def _server_time(client: SyncClient) -> Callable[[], float]:
@@ -107,10 +146,15 @@ class _Comparison(RuleBasedStateMachine):
         self.async_client = async_factory()
         return BlockingView(twin(self.async_client), self.loop)
 
+    #: Keys the collection leaves behind after ``clear`` (its kind marker, its lease fence).
+    leftovers: tuple[str, ...] = ()
+
     def teardown(self) -> None:
         if hasattr(self, "real"):
             self.real.clear()
             self.real.clear_dead_letters()
+            for key in self.leftovers:
+                self.client.execute_command("DEL", key)
         if hasattr(self, "loop"):
             self.loop.run_until_complete(_aclose(self.async_client))
             self.loop.close()
@@ -133,6 +177,63 @@ class _Comparison(RuleBasedStateMachine):
         result = self.both(call)
         assert result is not None, "both raised KeyError"
         return result
+
+    def wait_past(self, seconds: float) -> None:
+        """Sleep until the server's clock is more than ``seconds`` past its reading now."""
+        until = self.clock() + seconds
+        while self.clock() <= until:
+            time.sleep(seconds)
+
+
+class _Failed(Exception):
+    """Raised inside a ``processing`` block on purpose."""
+
+
+def _process(target: Any, how: str, wait_past: Callable[[float], None]) -> tuple[Any, Lease[Any]]:
+    """Run one ``processing`` block on ``target``: the item it yielded and its lease.
+
+    ``how``: "ack" (a normal exit), "fail" (an exception: released),
+    "extend" (``job.extend()`` inside, then a normal exit) or "lose" (the
+    lease expires inside the block, so the ack at its end finds it lost).
+    ``KeyError`` when there is nothing to claim, as from the block itself.
+    """
+    seen: list[tuple[Any, Lease[Any], bool]] = []
+    if isinstance(target, BlockingView):
+        job = target.target.processing(ttl=3600.0)
+
+        async def block() -> None:
+            try:
+                async with job as item:
+                    extended = False
+                    if how in ("extend", "lose"):
+                        extended = await job.extend(_EXPIRE_TTL if how == "lose" else None)
+                    seen.append((item, job.lease, extended))
+                    if how == "lose":
+                        wait_past(_EXPIRE_TTL)
+                    if how == "fail":
+                        raise _Failed
+            except _Failed:
+                pass
+
+        target.run(block())
+    else:
+        job = target.processing(ttl=3600.0)
+        try:
+            with job as item:
+                extended = False
+                if how in ("extend", "lose"):
+                    extended = job.extend(_EXPIRE_TTL if how == "lose" else None)
+                seen.append((item, job.lease, extended))
+                if how == "lose":
+                    wait_past(_EXPIRE_TTL)
+                if how == "fail":
+                    raise _Failed
+        except _Failed:
+            pass
+    [(item, lease, extended)] = seen
+    assert extended == (how in ("extend", "lose")), (how, extended)
+    assert item == lease.item, (item, lease)
+    return item, lease
 
 
 def sorted_set_machine(
@@ -158,24 +259,57 @@ def sorted_set_machine(
 
     class SortedSetMachine(_Comparison):
         factories = (client_factory, async_client_factory)
+        #: (model lease, real lease) pairs: every lease either side ever returned.
+        leases = Bundle("leases")
 
         def __init__(self) -> None:
             super().__init__()
             self.base = self.clock() if timed else 0.0
+            # Leases in the bundle: Hypothesis does not skip a rule that draws a
+            # list from an empty bundle, the rules' precondition does.
+            self.issued = 0
 
-        @initialize(policy=policies)
-        def create(self, policy: Any) -> None:
+        @initialize(
+            policy=policies,
+            max_deliveries=st.none() | st.integers(1, 3),
+            seed=st.lists(st.tuples(items, st.none() | offsets), max_size=5),
+        )
+        def create(
+            self, policy: Any, max_deliveries: int | None, seed: list[tuple[str, float | None]]
+        ) -> None:
             name = f"machine:{uuid.uuid4().hex[:12]}"
             self.real = self._real(
-                lambda client: real_cls(client, name, on_duplicate=policy),
-                lambda client: async_cls(client, name, on_duplicate=policy),
+                lambda client: real_cls(
+                    client, name, on_duplicate=policy, max_deliveries=max_deliveries
+                ),
+                lambda client: async_cls(
+                    client, name, on_duplicate=policy, max_deliveries=max_deliveries
+                ),
             )
-            self.model = model_cls(name, on_duplicate=policy, clock=self.clock)
+            self.model = model_cls(
+                name, on_duplicate=policy, max_deliveries=max_deliveries, clock=self.clock
+            )
+            keys = set_keys(name)
+            self.leftovers = (keys.fence, keys.kind)
+            # a few items to start with, so that claims find some in a short run
+            for item, offset in seed:
+                self.add(item, offset)
 
         def same_score(self, a: float | None, b: float | None) -> bool:
             if a is None or b is None:
                 return a is b
-            return abs(a - b) < 60 if timed else a == b
+            if timed or abs(a) > 1e8:  # a time-based score (a release delay): "now" differs
+                return abs(a - b) < _SLACK
+            return a == b
+
+        def same_leases(self, expected: list[Lease[Any]], got: list[Lease[Any]]) -> None:
+            """The same items, delivery counts and order; deadlines within the slack."""
+            assert [(x.item, x.deliveries) for x in expected] == [
+                (x.item, x.deliveries) for x in got
+            ], (expected, got)
+            for x, y in zip(expected, got, strict=True):
+                assert abs(x.deadline - y.deadline) < _SLACK, (x, y)
+                assert isinstance(y.token, bytes), y
 
         @rule(item=items, offset=st.none() | offsets)
         def add(self, item: str, offset: float | None) -> None:
@@ -256,6 +390,74 @@ def sorted_set_machine(
             getattr(self.model, method)(batch)
             getattr(self.real, method)(batch)
 
+        # --- leases ------------------------------------------------------------
+
+        @rule(target=leases, n=st.integers(0, 4), ttl=ttls)
+        def claim(self, n: int, ttl: float) -> Any:
+            expected, got = self.results(lambda s: s.claim(n, ttl=ttl))
+            self.same_leases(expected, got)
+            self.issued += len(got)
+            return multiple(*zip(expected, got, strict=True))
+
+        @rule(target=leases, how=st.sampled_from(["ack", "fail", "extend", "lose"]))
+        def processing(self, how: str) -> Any:
+            result = self.both(lambda s: _process(s, how, self.wait_past))
+            if result is None:
+                return multiple()
+            (_, expected), (_, got) = result
+            self.same_leases([expected], [got])
+            self.issued += 1
+            return multiple((expected, got))
+
+        # One rule per verb, so that the lease rules are not most of the rules:
+        # one lease goes through ``ack``, more (repeats allowed) through ``ack_many``.
+
+        @precondition(lambda self: self.issued > 0)
+        @rule(pairs=st.lists(leases, min_size=1, max_size=3))
+        def ack(self, pairs: list[tuple[Lease[Any], Lease[Any]]]) -> None:
+            if len(pairs) == 1:
+                assert self.model.ack(pairs[0][0]) == self.real.ack(pairs[0][1])
+                return
+            expected = self.model.ack_many([m for m, _ in pairs])
+            assert expected == self.real.ack_many([r for _, r in pairs])
+
+        @precondition(lambda self: self.issued > 0)
+        @rule(pairs=st.lists(leases, min_size=1, max_size=3), delay=delays)
+        def release(self, pairs: list[tuple[Lease[Any], Lease[Any]]], delay: float | None) -> None:
+            if len(pairs) == 1:
+                expected = self.model.release(pairs[0][0], delay=delay)
+                assert expected == self.real.release(pairs[0][1], delay=delay)
+                return
+            expected = self.model.release_many([m for m, _ in pairs], delay=delay)
+            assert expected == self.real.release_many([r for _, r in pairs], delay=delay)
+
+        @precondition(lambda self: self.issued > 0)
+        @rule(pairs=st.lists(leases, min_size=1, max_size=3), ttl=ttls)
+        def extend(self, pairs: list[tuple[Lease[Any], Lease[Any]]], ttl: float) -> None:
+            if len(pairs) == 1:
+                assert self.model.extend(pairs[0][0], ttl) == self.real.extend(pairs[0][1], ttl)
+                return
+            expected = self.model.extend_many([m for m, _ in pairs], ttl)
+            assert expected == self.real.extend_many([r for _, r in pairs], ttl)
+
+        @precondition(lambda self: self.issued > 0)
+        @rule(pairs=st.lists(leases, min_size=1, max_size=3))
+        def expire(self, pairs: list[tuple[Lease[Any], Lease[Any]]]) -> None:
+            """End leases by their deadline: a millisecond's extension, waited out."""
+            expected = self.model.extend_many([m for m, _ in pairs], _EXPIRE_TTL)
+            assert expected == self.real.extend_many([r for _, r in pairs], _EXPIRE_TTL)
+            if expected:
+                self.wait_past(_EXPIRE_TTL)
+
+        @rule()
+        def leased(self) -> None:
+            self.same_leases(*self.results(lambda s: s.leased()))
+
+        @rule()
+        def requeue_dead(self) -> None:
+            expected, got = self.results(lambda s: s.requeue_dead())
+            assert expected == got
+
         @precondition(lambda self: kind == "scheduled")
         @rule()
         def available(self) -> None:
@@ -272,6 +474,17 @@ def sorted_set_machine(
             if hasattr(self, "real"):
                 assert len(self.model) == len(self.real)
                 assert list(self.model) == list(self.real)
+
+        @invariant()
+        def same_dead_letters(self) -> None:
+            """Dead letters (max_deliveries reached): a read that changes nothing, so every step."""
+            if not hasattr(self, "real"):
+                return
+            expected, got = self.model.dead_letters(), self.real.dead_letters()
+            assert [(x.raw, x.reason) for x in expected] == [(x.raw, x.reason) for x in got]
+            for x, y in zip(expected, got, strict=True):
+                assert self.same_score(x.score, y.score), (x, y)
+                assert abs(x.at - y.at) < _SLACK, (x, y)
 
     SortedSetMachine.__name__ = f"{real_cls.__name__}Machine"
     SortedSetMachine.__qualname__ = SortedSetMachine.__name__
@@ -310,6 +523,7 @@ def priority_stream_machine(
                 lambda client: AsyncPriorityStream(client, name, decay=decay),
             )
             self.model = MemoryPriorityStream(name, decay=decay, clock=self.clock)
+            self.leftovers = (_stream_keys(name).kind,)
 
         def agree(self, call: Callable[[Any], Any]) -> None:
             """The same result (dicts in the same order), or KeyError from both."""

@@ -2,35 +2,51 @@
 
 They have the same public API as the Redis-backed classes and an injectable
 ``clock``, so they double as test doubles in your own unit tests. They share
-no code with the Redis implementation (only the public codecs and
-exceptions): the state machines in :mod:`typedset.testing.machine` compare
-the two, and a bug written once would hide in both.
+no code with the Redis implementation (only the public codecs, exceptions and
+the ``Lease`` and ``DeadLetter`` values): the state machines in
+:mod:`typedset.testing.machine` compare the two, and a bug written once would
+hide in both.
 
 Members are kept in encoded form, exactly as Redis keeps them, and ordered
 the way a Redis ZSET orders them: by score, then by the member's bytes.
+
+Leases (``claim``, ``ack``, ``release``, ``extend``, ``leased``,
+``processing``) follow the real classes to the letter, with ``clock`` as the
+server's clock: a lease whose deadline is ``<= clock()`` is not held, and it
+goes back to pending only inside the operations that return expired leases
+on the server (``claim``, ``pop``, ``take``, ``peek``, ``peek_score``,
+``available``, ``ack``, ``release``, ``extend``, ``leased``,
+``requeue_dead``), never inside ``len``, ``in``, iteration or ``score``.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableSet
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import TypeVar
 
+from .. import DeadLetter, Lease
 from ..codecs import StrCodec
 from ..errors import EncodeError
 from ..protocols import OnDuplicate, Scorer, Serializer
 
-__all__ = ["MemoryScheduledSet", "MemorySortedSet", "MemoryTimeSortedSet"]
+__all__ = ["MemoryProcessing", "MemoryScheduledSet", "MemorySortedSet", "MemoryTimeSortedSet"]
 
 #: The element type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
 
 _POLICIES = ("replace", "keep", "min", "max")
+#: A lease's time to live when ``claim`` and ``processing`` are given none, in seconds.
+DEFAULT_TTL = 30.0
+log = logging.getLogger("typedset")
 
 
 def encode_with(serializer: Serializer[Any], item: object) -> bytes:
@@ -52,8 +68,60 @@ def number(value: object, what: str) -> float:
     return float(value)
 
 
+def _integer(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return value
+
+
+def _ttl(value: object) -> float:
+    seconds = number(value, "ttl")
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"ttl must be > 0 seconds and finite, not {value!r}")
+    return seconds
+
+
+def _delay(value: object) -> float | None:
+    if value is None:
+        return None
+    seconds = number(value, "delay")
+    if not 0 <= seconds < math.inf:
+        raise ValueError(f"delay must be >= 0 seconds and finite, not {value!r}")
+    return seconds
+
+
+def _timeout(value: object) -> None:
+    if value is not None:
+        seconds = number(value, "timeout")
+        if seconds < 0 or math.isinf(seconds):
+            raise ValueError(f"timeout must be >= 0 and finite, not {value!r}")
+
+
+@dataclass
+class _Held:
+    """One lease as the server keeps it: its claim's number, the score it left, its deadline."""
+
+    claim: int
+    score: float
+    deadline: float
+
+
 class MemorySortedSet(MutableSet[T], Generic[T]):
-    """A ``SortedSet`` kept in a Python list; same API, no server."""
+    """A ``SortedSet`` kept in a Python list; same API, leases included, no server.
+
+    ``clock`` stands for the server's clock (time-scored items, due times and
+    lease deadlines): move it on to expire a lease in a unit test. Waiting is
+    not modelled: ``timeout`` is checked, then ``pop``, ``take`` and
+    ``claim`` answer at once.
+
+    >>> now = [0.0]
+    >>> jobs = MemorySortedSet(clock=lambda: now[0])
+    >>> jobs.add("a")
+    >>> [lease] = jobs.claim(ttl=10)
+    >>> now[0] = 10.0  # the deadline: the lease is no longer held
+    >>> jobs.ack(lease), [(again.item, again.deliveries) for again in jobs.claim()]
+    (False, [('a', 2)])
+    """
 
     _timed: ClassVar[bool] = False
     _scheduled: ClassVar[bool] = False
@@ -65,6 +133,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         *,
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
+        max_deliveries: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     @overload
@@ -75,6 +144,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         serializer: Serializer[T],
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
+        max_deliveries: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     def __init__(
@@ -84,6 +154,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         serializer: Serializer[Any] | None = None,
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
+        max_deliveries: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         given: object = name
@@ -91,13 +162,22 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             raise ValueError("name must be a non-empty str")
         if on_duplicate not in _POLICIES:
             raise ValueError(f"on_duplicate must be one of {_POLICIES}")
+        if max_deliveries is not None:
+            max_deliveries = _integer(max_deliveries, "max_deliveries")
+            if max_deliveries < 1:
+                raise ValueError(f"max_deliveries must be >= 1 or None, not {max_deliveries}")
         self.name = name
         self.serializer = cast("Serializer[T]", serializer or StrCodec())
         self.scorer = scorer
         self.on_duplicate = on_duplicate
+        self.max_deliveries = max_deliveries
         self.clock = clock
         self._scores: dict[bytes, float] = {}
         self._order: list[tuple[float, bytes]] = []  # sorted (score, member)
+        self._held: dict[bytes, _Held] = {}  # member -> its lease
+        self._deliveries: dict[bytes, int] = {}  # member -> claims without an ack
+        self._dead: dict[bytes, tuple[str, float, float]] = {}  # member -> (reason, score, at)
+        self._claims = 0  # the last claim's number (the server's fence)
 
     # --- internals -------------------------------------------------------------
 
@@ -116,8 +196,20 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             if keep:
                 return
             self._delete(member)
+        self._insert(member, score)
+
+    def _insert(self, member: bytes, score: float) -> None:
         self._scores[member] = score
         bisect.insort(self._order, (score, member))
+
+    def _put_back(self, member: bytes, score: float) -> None:
+        """Back to pending at ``score``; a copy already pending keeps the lower score."""
+        old = self._scores.get(member)
+        if old is None:
+            self._insert(member, score)
+        elif score < old:
+            self._delete(member)
+            self._insert(member, score)
 
     def _delete(self, member: bytes) -> bool:
         score = self._scores.pop(member, None)
@@ -125,6 +217,34 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             return False
         del self._order[bisect.bisect_left(self._order, (score, member))]
         return True
+
+    def _drop(self, member: bytes) -> bool:
+        """Remove a pending member for good: its delivery count goes too, unless it is held."""
+        if not self._delete(member):
+            return False
+        if member not in self._held:
+            self._deliveries.pop(member, None)
+        return True
+
+    def _return_expired(self, now: float) -> None:
+        """Leases whose deadline is ``<= now`` end; their items go back to pending."""
+        for member, held in list(self._held.items()):
+            if held.deadline <= now:
+                del self._held[member]
+                self._put_back(member, held.score)
+
+    def _bury(self, member: bytes, score: float, now: float) -> None:
+        count = self._deliveries.pop(member, 0)
+        reason = f"delivered {count} times without an ack (max_deliveries={self.max_deliveries})"
+        self._dead[member] = (reason, score, now)
+
+    def _spent(self, member: bytes) -> bool:
+        """Whether ``member`` was delivered ``max_deliveries`` times without an ack."""
+        limit = self.max_deliveries
+        return limit is not None and self._deliveries.get(member, 0) >= limit
+
+    def _now(self) -> float:
+        return float(self.clock())
 
     def _score_for(self, item: T, score: float | None, now: float | None = None) -> float:
         """Explicit score, else the scorer's, else the default (``now`` if a batch fixed it)."""
@@ -136,11 +256,46 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             return now
         return self.clock() if self._timed else 0.0
 
-    def _visible(self) -> list[tuple[float, bytes]]:
+    def _visible(self, now: float) -> list[tuple[float, bytes]]:
         if not self._scheduled:
             return self._order
-        now = self.clock()
-        return [entry for entry in self._order if entry[0] <= now]
+        return self._order[: bisect.bisect_right(self._order, now, key=lambda entry: entry[0])]
+
+    def _ready(self) -> list[tuple[float, bytes]]:
+        """The head as the server's scripts see it: expired leases returned first."""
+        now = self._now()
+        self._return_expired(now)
+        return self._visible(now)
+
+    def _token(self, claim: int, member: bytes) -> bytes:
+        """A lease's token: its claim's number, this set's name and the member.
+
+        The name makes a lease of one set useless on another, as the real
+        tokens do (the same format: ``b"<claim>:<len(name)>:<name><member>"``).
+        """
+        name = self.name.encode("utf-8", "surrogateescape")
+        return b"%d:%d:%s%s" % (claim, len(name), name, member)
+
+    def _lease_members(self, op: str, leases: Iterable[Lease[T]]) -> list[tuple[int, bytes]]:
+        """``(claim, member)`` of each lease, all checked before anything changes."""
+        name = self.name.encode("utf-8", "surrogateescape")
+        found = []
+        for lease in leases:
+            given: object = lease
+            if not isinstance(given, Lease):
+                raise TypeError(f"{op} takes leases returned by claim, not {type(given).__name__}")
+            claim, _, rest = cast("Lease[object]", given).token.partition(b":")
+            size, _, rest = rest.partition(b":")
+            if not claim.isdigit() or not size.isdigit():
+                raise ValueError(f"{op}: {given!r} has no valid lease token")
+            if len(name) != int(size) or rest[: len(name)] != name:
+                raise ValueError(f"{op}: {given!r} is a lease of another collection, not {name!r}")
+            found.append((int(claim), rest[len(name) :]))
+        return found
+
+    def _holds(self, claim: int, member: bytes) -> bool:
+        held = self._held.get(member)
+        return held is not None and held.claim == claim
 
     # --- the public API ----------------------------------------------------------
 
@@ -169,46 +324,180 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         if math.isnan(new):
             raise ValueError("resulting score is not a number (NaN)")
         self._delete(member)
-        self._scores[member] = new
-        bisect.insort(self._order, (new, member))
+        self._insert(member, new)
         return new
 
     def discard(self, item: T) -> None:
-        self._delete(self._encode(item))
+        self._drop(self._encode(item))
 
     def remove(self, item: T) -> None:
-        if not self._delete(self._encode(item)):
+        if not self._drop(self._encode(item)):
             raise KeyError(item)
 
     def clear(self) -> None:
+        """Remove every item, end every lease, forget the delivery counts; dead letters stay."""
         self._scores.clear()
         self._order.clear()
+        self._held.clear()
+        self._deliveries.clear()
 
     def take(self, n: int, *, timeout: float | None = None) -> list[T]:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError("n must be an int")
+        _integer(n, "n")
+        _timeout(timeout)
         if n <= 0:
             return []
-        chosen = self._visible()[:n]
+        chosen = self._ready()[:n]
         for _, member in list(chosen):
-            self._delete(member)
+            self._drop(member)
         return [self.serializer.loads(member) for _, member in chosen]
 
     def pop(self, *, timeout: float | None = None) -> T:
-        taken = self.take(1)
+        taken = self.take(1, timeout=timeout)
         if not taken:
             raise KeyError("pop from an empty set")
         return taken[0]
 
+    # --- leases (at least once) ------------------------------------------------
+
+    def claim(
+        self, n: int = 1, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
+    ) -> list[Lease[T]]:
+        """Lease up to ``n`` items in score order until ``clock() + ttl``; see ``SortedSet.claim``.
+
+        A pending copy of a held item is skipped; with ``max_deliveries``, an
+        item claimed that many times without an ack goes to the dead letters.
+        """
+        _integer(n, "n")
+        seconds = _ttl(ttl)
+        _timeout(timeout)
+        if n <= 0:
+            return []
+        now = self._now()
+        self._return_expired(now)
+        deadline = now + seconds
+        taken: list[tuple[bytes, float]] = []
+        for score, member in list(self._visible(now)):
+            if len(taken) == n:
+                break
+            if member in self._held:
+                continue
+            self._delete(member)
+            if self._spent(member):
+                self._bury(member, score, now)
+            else:
+                taken.append((member, score))
+        if not taken:
+            return []
+        self._claims += 1
+        leases = []
+        for member, score in taken:
+            count = self._deliveries.get(member, 0) + 1
+            self._deliveries[member] = count
+            self._held[member] = _Held(self._claims, score, deadline)
+            token = self._token(self._claims, member)
+            leases.append(Lease(self.serializer.loads(member), deadline, count, token))
+        return leases
+
+    def ack(self, lease: Lease[T]) -> bool:
+        """Finish a held lease: its item is done; ``False`` (no change) if no longer held."""
+        return self._ack(self._lease_members("ack", (lease,))) == 1
+
+    def ack_many(self, leases: Iterable[Lease[T]]) -> int:
+        """``ack`` each lease; how many were still held."""
+        return self._ack(self._lease_members("ack_many", leases))
+
+    def _ack(self, found: list[tuple[int, bytes]]) -> int:
+        self._return_expired(self._now())
+        done = 0
+        for claim, member in found:
+            if self._holds(claim, member):
+                del self._held[member]
+                self._deliveries.pop(member, None)
+                done += 1
+        return done
+
+    def release(self, lease: Lease[T], *, delay: float | None = None) -> bool:
+        """End a held lease, its item back at its score (or due ``clock() + delay``)."""
+        seconds = _delay(delay)
+        return self._release(seconds, self._lease_members("release", (lease,))) == 1
+
+    def release_many(self, leases: Iterable[Lease[T]], *, delay: float | None = None) -> int:
+        """``release`` each lease; how many were still held.
+
+        The delivery count stays; at ``max_deliveries`` the item goes to the
+        dead letters instead of pending. A copy pending keeps the lower score.
+        """
+        seconds = _delay(delay)
+        return self._release(seconds, self._lease_members("release_many", leases))
+
+    def _release(self, seconds: float | None, found: list[tuple[int, bytes]]) -> int:
+        now = self._now()
+        self._return_expired(now)
+        released = 0
+        for claim, member in found:
+            if not self._holds(claim, member):
+                continue
+            held = self._held.pop(member)
+            score = held.score if seconds is None else now + seconds
+            if self._spent(member):
+                self._bury(member, score, now)
+            else:
+                self._put_back(member, score)
+            released += 1
+        return released
+
+    def extend(self, lease: Lease[T], ttl: float) -> bool:
+        """Make a held lease end at ``clock() + ttl``; ``False`` if no longer held."""
+        seconds = _ttl(ttl)
+        return self._extend(seconds, self._lease_members("extend", (lease,))) == 1
+
+    def extend_many(self, leases: Iterable[Lease[T]], ttl: float) -> int:
+        """``extend`` each lease; how many were still held (a lease listed twice counts once)."""
+        seconds = _ttl(ttl)
+        return self._extend(seconds, self._lease_members("extend_many", leases))
+
+    def _extend(self, seconds: float, found: list[tuple[int, bytes]]) -> int:
+        now = self._now()
+        self._return_expired(now)
+        extended: set[bytes] = set()  # a lease listed twice counts once
+        for claim, member in found:
+            if member not in extended and self._holds(claim, member):
+                self._held[member].deadline = now + seconds
+                extended.add(member)
+        return len(extended)
+
+    def leased(self) -> list[Lease[T]]:
+        """Every lease still held, earliest deadline first (ties: by member bytes)."""
+        self._return_expired(self._now())
+        rows = sorted((held.deadline, member, held.claim) for member, held in self._held.items())
+        return [
+            Lease(
+                self.serializer.loads(member),
+                deadline,
+                self._deliveries.get(member, 0),
+                self._token(claim, member),
+            )
+            for deadline, member, claim in rows
+        ]
+
+    def processing(
+        self, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
+    ) -> MemoryProcessing[T]:
+        """Claim one item for a ``with`` block: ack on normal exit, release on an exception."""
+        return MemoryProcessing(self, _ttl(ttl), timeout)
+
+    # --- reads ---------------------------------------------------------------
+
     def peek(self, position: int = 0) -> T:
-        visible = self._visible()
+        _integer(position, "position")
+        visible = self._ready()
         try:
             return self.serializer.loads(visible[position][1])
         except IndexError:
             raise KeyError(f"no item at position {position}") from None
 
     def peek_score(self) -> float | None:
-        visible = self._visible()
+        visible = self._ready()
         return visible[0][0] if visible else None
 
     def score(self, item: T) -> float | None:
@@ -222,6 +511,35 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def __contains__(self, item: object) -> bool:
         return self.contains(cast("T", item))
+
+    # --- dead letters ------------------------------------------------------------
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Items delivered ``max_deliveries`` times without an ack, oldest first."""
+        letters = [
+            DeadLetter(member, reason, score, at)
+            for member, (reason, score, at) in self._dead.items()
+        ]
+        return sorted(letters, key=lambda letter: (letter.at, letter.raw))
+
+    def requeue_dead(self) -> int:
+        """Dead letters back to pending at their old score (a pending copy keeps its own)."""
+        self._return_expired(self._now())
+        for member, (_, score, _) in self._dead.items():
+            if member not in self._scores:
+                self._insert(member, score)
+            self._deliveries.pop(member, None)
+        moved = len(self._dead)
+        self._dead.clear()
+        return moved
+
+    def clear_dead_letters(self) -> int:
+        """Forget the dead letters; 1 if there were any."""
+        had = 1 if self._dead else 0
+        self._dead.clear()
+        return had
+
+    # --- set algebra -------------------------------------------------------------
 
     def _members_of(self, other: Iterable[object]) -> set[bytes]:
         """Encoded forms of ``other``; what cannot be encoded cannot be a member."""
@@ -240,11 +558,11 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     def intersection_update(self, other: Iterable[object]) -> None:
         keep = self._members_of(other)
         for member in [m for m in self._scores if m not in keep]:
-            self._delete(member)
+            self._drop(member)
 
     def difference_update(self, other: Iterable[object]) -> None:
         for member in self._members_of(other):
-            self._delete(member)
+            self._drop(member)
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
         items = list(other)
@@ -271,9 +589,61 @@ class MemoryTimeSortedSet(MemorySortedSet[T]):
 
 
 class MemoryScheduledSet(MemoryTimeSortedSet[T]):
-    """A ``ScheduledSet`` model: reads see only members with score <= ``clock()``."""
+    """A ``ScheduledSet`` model: reads and claims see only members with score <= ``clock()``."""
 
     _scheduled = True
 
     def available(self) -> int:
-        return len(self._visible())
+        return len(self._ready())
+
+
+class MemoryProcessing(Generic[T]):
+    """What ``MemorySortedSet.processing`` returns; the model of ``typedset.Processing``.
+
+    ``with job as item:`` claims one item (``KeyError`` if none); the block's
+    normal end acks it (a warning is logged if the lease was lost), an
+    exception releases it and propagates. ``job.lease`` and ``job.extend()``
+    work inside the block.
+    """
+
+    def __init__(self, owner: MemorySortedSet[T], ttl: float, timeout: float | None) -> None:
+        self._owner = owner
+        self._ttl = ttl
+        self._timeout = timeout
+        self._lease: Lease[T] | None = None
+
+    @property
+    def lease(self) -> Lease[T]:
+        """The lease held inside the ``with`` block."""
+        if self._lease is None:
+            raise RuntimeError("processing(): no lease outside the with block")
+        return self._lease
+
+    def extend(self, ttl: float | None = None) -> bool:
+        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
+        return self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
+
+    def __enter__(self) -> T:
+        leases = self._owner.claim(1, ttl=self._ttl, timeout=self._timeout)
+        if not leases:
+            raise KeyError(f"nothing to claim in {self._owner.name}")
+        self._lease = leases[0]
+        return self._lease.item
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        lease, self._lease = self.lease, None
+        if kind is None:
+            if not self._owner.ack(lease):
+                log.warning(
+                    "typedset: %s: the lease of %r ended before its work did; the item may "
+                    "have been delivered again (extend long jobs' leases)",
+                    self._owner.name,
+                    lease.item,
+                )
+        else:
+            self._owner.release(lease)
