@@ -73,15 +73,19 @@ class Collection(Generic[C, T]):
             step = next(flow)
         except StopIteration as done:  # finished without I/O (``take(0)``)
             return cast("R", done.value)
-        yield from run(name_claim(self._name, self._kind))
-        _checked.setdefault(self._backend, set()).add((self._name, self._kind))
-        self._named = True
+        yield from self._check_name()
         while True:
             answer = yield step
             try:
                 step = flow.send(answer)
             except StopIteration as done:
                 return cast("R", done.value)
+
+    def _check_name(self) -> Flow[None]:
+        """Mark the name as this kind's, or raise :class:`~typedset.NameClashError`."""
+        yield from run(name_claim(self._name, self._kind))
+        _checked.setdefault(self._backend, set()).add((self._name, self._kind))
+        self._named = True
 
     def _start(self, flow: Flow[R]) -> Flow[R]:
         return flow if self._named else self._checked_first(flow)

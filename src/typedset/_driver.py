@@ -115,6 +115,8 @@ def exchange(send: Send) -> Primitive[list[object]]:
     while True:
         asking: ServerError | None = None
         if isinstance(outcome, LinkFailure):
+            if send.optional:
+                return [outcome]
             if outcome.sent and not send.resend:
                 raise maybe_applied(outcome.error, send, key) from outcome.error
             if attempt >= MAX_ATTEMPTS:

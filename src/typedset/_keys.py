@@ -61,16 +61,39 @@ def _sibling(name: str, suffix: str) -> str:
     return f"{{{name}}}:{suffix}"
 
 
+#: The suffixes of a collection's other keys (``_sibling``), of every kind.
+SUFFIXES = ("leased", "held", "deliveries", "dead", "fence", "kind", "values", "cooling", "gated")
+
+
 def check_name(name: object) -> str:
-    """Validate a collection name; return it."""
+    """Validate a collection name; return it.
+
+    Besides the brace rule below, two kinds of names are refused because
+    their keys would be another collection's: a name that is all hash tag
+    (``"{jobs}"`` would share ``{jobs}:dead`` and the rest with ``"jobs"``),
+    and a name that is one of another name's other keys (``"{jobs}:leased"``,
+    ``"jobs:{t}:dead"``).
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, not {type(name).__name__}")
     if not name:
         raise ValueError("name must not be empty")
-    if hash_tag(name) is None and "}" in name:
+    tag = hash_tag(name)
+    if tag is None and "}" in name:
         raise ValueError(
             f"name {name!r} has a '}}' but no hash tag, so its other keys could not share "
             "its cluster slot; add a tag such as 'jobs:{tenant}' or drop the brace"
+        )
+    if name == f"{{{tag}}}":
+        raise ValueError(
+            f"name {name!r} is all hash tag: its other keys would be those of {tag!r}; "
+            f"use {tag!r} (its keys share one cluster slot already) or add to the name"
+        )
+    prefix, colon, suffix = name.rpartition(":")
+    if colon and suffix in SUFFIXES and hash_tag(prefix) is not None:
+        owner = prefix[1:-1] if prefix == f"{{{hash_tag(prefix)}}}" else prefix
+        raise ValueError(
+            f"name {name!r} is the {suffix!r} key of the collection {owner!r}; choose another name"
         )
     return name
 

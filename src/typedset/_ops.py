@@ -202,13 +202,16 @@ class Send:
     only when ``resend`` (the operation is in :data:`RESENDABLE`) or when
     nothing had left the client. ``wait`` marks a blocking command (the
     server may hold the reply that many seconds): it gets a connection and
-    a read timeout of its own.
+    a read timeout of its own. An ``optional`` step tidies up after what the
+    caller already has: its failure is answered (with the failure, never
+    sent again), not raised, so it can never cost the caller that result.
     """
 
     commands: tuple[Command, ...]
     op: str
     resend: bool
     wait: float | None = None
+    optional: bool = False
 
 
 @dataclass(slots=True)
@@ -340,7 +343,10 @@ def check_score(score: object, what: str = "score") -> float:
     """A finite or infinite number, not NaN and not a bool."""
     if isinstance(score, bool) or not isinstance(score, int | float):
         raise TypeError(f"{what} must be a number, not {type(score).__name__}")
-    value = float(score)
+    try:
+        value = float(score)
+    except OverflowError:  # an int beyond any double
+        raise ValueError(f"{what} is too large: {score!r}") from None
     if math.isnan(value):
         raise ValueError(f"{what} must not be NaN")
     return value

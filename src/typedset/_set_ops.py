@@ -22,6 +22,7 @@ from ._ops import (
     PAGE_SIZE,
     Call,
     Flow,
+    Send,
     Sleep,
     as_bytes,
     as_float_or_none,
@@ -342,8 +343,8 @@ class SetOps(Generic[T]):
 
     # --- consuming ---------------------------------------------------------
 
-    def _pop_call(self, op: str, n: int) -> Call[_Head]:
-        return self._script(op, scripts.POP, (n, self._ready), _head)
+    def _pop_call(self, op: str, n: int, popped: Iterable[bytes] = ()) -> Call[_Head]:
+        return self._script(op, scripts.POP, (n, self._ready, *popped), _head)
 
     def take(self, n: int, timeout: float | None) -> Flow[list[T]]:
         n = check_count(n)
@@ -394,9 +395,16 @@ class SetOps(Generic[T]):
             [reply] = yield send(call, wait=wait)
             found = finish(call, reply)
             if found:
+                # BZPOPMIN cannot forget the member's delivery count: the
+                # script that pops the rest does, or a call of its own whose
+                # failure must not cost the caller the member it already has.
+                popped = [member for member, _ in found]
                 if n > 1:
-                    more = yield from run(self._pop_call(op, n - 1))
+                    more = yield from run(self._pop_call(op, n - 1, popped))
                     found += more.found
+                else:
+                    tidy = self._pop_call(op, 0, popped)
+                    yield Send((tidy.command,), op, resend=False, optional=True)
                 return found
 
     # --- leases (at least once) ----------------------------------------------
@@ -615,10 +623,11 @@ def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
 
 
 def check_ttl(ttl: object) -> float:
-    """A lease's time to live: seconds > 0, finite."""
+    """A lease's time to live: at least a millisecond (a shorter one would end before it began:
+    ``now + ttl`` rounds to ``now`` at today's Unix times), finite."""
     seconds = check_score(ttl, "ttl")
-    if not 0 < seconds < math.inf:
-        raise ValueError(f"ttl must be > 0 seconds and finite, not {ttl!r}")
+    if not 0.001 <= seconds < math.inf:
+        raise ValueError(f"ttl must be > 0 (at least 0.001 seconds) and finite, not {ttl!r}")
     return seconds
 
 

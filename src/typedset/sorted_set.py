@@ -22,7 +22,7 @@ from typing_extensions import Self, TypeVar
 
 from ._base import Async, Blocking, Collection, share_docs
 from ._keys import SET_KIND, key_slot
-from ._ops import Call
+from ._ops import Flow, run
 from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
 from .codecs import StrCodec
 from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
@@ -113,11 +113,18 @@ class _SetBase(Collection[C, T]):
             and (not self._backend.clustered or key_slot(self.name) == key_slot(other.name))
         )
 
-    def _combine_call(self, op: _Op, other: Iterable[Any]) -> Call[int]:
-        """``self op= other`` as one script call, reading ``other`` on the server if it can."""
-        if self._server_side(other):
-            return self._ops.combine_with_key(op, cast("_SetBase[Any, Any]", other).name)
-        return self._ops.combine_with_items(op, other)
+    def _combine(self, op: _Op, other: Iterable[Any]) -> Flow[int]:
+        """``self op= other`` as one script call, reading ``other`` on the server if it can.
+
+        A set read on the server checks its own name first (it may never
+        have been used): a stream's keys are never read as a set's.
+        """
+        if not self._server_side(other):
+            return (yield from run(self._ops.combine_with_items(op, other)))
+        source = cast("_SetBase[Any, Any]", other)
+        if not source._named:
+            yield from source._check_name()
+        return (yield from run(self._ops.combine_with_key(op, source.name)))
 
 
 class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
@@ -339,19 +346,19 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         reads it directly and its scores are copied; other items are scored
         as ``add`` would score them.
         """
-        self._call(self._combine_call("or", other))
+        self._flow(self._combine("or", other))
 
     def intersection_update(self, other: Iterable[object]) -> None:
         """Keep only items also in ``other`` (``s &= other``). Atomic; one round trip; O(N + M)."""
-        self._call(self._combine_call("and", other))
+        self._flow(self._combine("and", other))
 
     def difference_update(self, other: Iterable[object]) -> None:
         """Remove every item of ``other`` (``s -= other``). Atomic; one round trip; O(M log N)."""
-        self._call(self._combine_call("sub", other))
+        self._flow(self._combine("sub", other))
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
         """Remove items in both, add the others (``s ^= other``). Atomic; one round trip."""
-        self._call(self._combine_call("xor", other))
+        self._flow(self._combine("xor", other))
 
     # Binary operators build a builtin set from one batched pass over each
     # side, not one round trip per item as the ABC's mixins would.
@@ -521,21 +528,21 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
         return await self._flow(self._ops.isdisjoint(await _collect(other)))
 
     async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        await self._combine("or", other)
+        await self._combine_with("or", other)
 
     async def intersection_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        await self._combine("and", other)
+        await self._combine_with("and", other)
 
     async def difference_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        await self._combine("sub", other)
+        await self._combine_with("sub", other)
 
     async def symmetric_difference_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        await self._combine("xor", other)
+        await self._combine_with("xor", other)
 
-    async def _combine(self, op: _Op, other: Iterable[Any] | AsyncIterable[Any]) -> None:
+    async def _combine_with(self, op: _Op, other: Iterable[Any] | AsyncIterable[Any]) -> None:
         # A set the server can read is sent by name; anything else is read here first.
         items = other if self._server_side(other) else await _collect(other)
-        await self._call(self._combine_call(op, cast("Iterable[Any]", items)))
+        await self._flow(self._combine(op, cast("Iterable[Any]", items)))
 
 
 async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
@@ -594,6 +601,7 @@ class Processing(Generic[T]):
         return self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
 
     def __enter__(self) -> T:
+        _not_entered(self._lease)
         self._lease = self._owner._flow(self._owner._ops.claim_one(self._ttl, self._timeout))
         return self._lease.item
 
@@ -636,6 +644,7 @@ class AsyncProcessing(Generic[T]):
         return await self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
 
     async def __aenter__(self) -> T:
+        _not_entered(self._lease)
         self._lease = await self._owner._flow(self._owner._ops.claim_one(self._ttl, self._timeout))
         return self._lease.item
 
@@ -651,6 +660,13 @@ class AsyncProcessing(Generic[T]):
                 _warn_lost(self._owner.name, lease)
         else:
             await self._owner.release(lease)
+
+
+def _not_entered(lease: Lease[Any] | None) -> None:
+    if lease is not None:
+        raise RuntimeError(
+            "processing(): this block already holds a lease; call processing() again"
+        )
 
 
 def _warn_lost(name: str, lease: Lease[Any]) -> None:

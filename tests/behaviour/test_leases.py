@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -863,3 +864,65 @@ def test_the_three_set_kinds_share_a_name(flavour: Flavour, r: redis.Redis, name
     timed.add("y", 2.0)
     assert scheduled.peek() == "y"
     assert plain_set.pop() == "y"
+
+
+# --- found by the adversarial review ---------------------------------------------------
+
+
+def test_a_blocking_pop_forgets_the_delivery_count_of_what_it_took(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """BZPOPMIN cannot clear a count; the next pop or claim script does, so a re-add starts at 1."""
+    s = build(flavour, r, SortedSet, name, max_deliveries=2)
+    s.add("x", 1.0)
+    [lease] = s.claim(ttl=30)
+    holder = SortedSet(r, name)  # another consumer, on its own thread: a blocking client
+
+    def release_soon() -> None:
+        time.sleep(0.2)
+        holder.release(lease)
+
+    releaser = threading.Thread(target=release_soon)
+    releaser.start()
+    try:
+        assert s.pop(timeout=3) == "x"  # woken by the release: taken by BZPOPMIN
+    finally:
+        releaser.join()
+    s.add("x", 1.0)
+    [again] = s.claim(ttl=30)
+    assert again.deliveries == 1
+    assert s.release(again) is True  # 1 < max_deliveries=2: back to pending, not buried
+    assert s.dead_letters() == []
+
+
+def test_set_algebra_never_reads_a_stream_as_a_set(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    stream = flavour(PriorityStream(r, name + ":stream"))
+    stream.add("k", "v")
+    s = flavour(SortedSet(r, name))
+    s.add("mine")
+    with pytest.raises(NameClashError):
+        s.union_update(SortedSet(r, name + ":stream"))  # a set object over the stream's name
+    assert list(s) == ["mine"]
+
+
+def test_a_processing_block_cannot_be_entered_twice(r: redis.Redis, name: str) -> None:
+    s = SortedSet(r, name)
+    s.update(["a", "b"])
+    job = s.processing(ttl=30)
+    with job as item:
+        assert item == "a"
+        with pytest.raises(RuntimeError, match="already holds a lease"), job:
+            pass
+    assert [lease.item for lease in s.leased()] == []
+    assert list(s) == ["b"]
+
+
+def test_numbers_beyond_a_double_are_a_value_error(r: redis.Redis, name: str) -> None:
+    s = SortedSet(r, name)
+    with pytest.raises(ValueError, match="too large"):
+        s.claim(ttl=10**400)
+    with pytest.raises(ValueError, match="too large"):
+        s.add("x", 10**400)
+    assert r.exists(name) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, NamedTuple
 
 import msgspec
@@ -10,7 +11,7 @@ import pytest
 from redis.exceptions import NoScriptError, ResponseError
 
 from typedset import _scripts
-from typedset._keys import hash_tag, key_slot, set_keys
+from typedset._keys import hash_tag, key_slot, set_keys, stream_keys
 from typedset._ops import ServerError, check_score, check_timeout, format_score, pairs, run
 from typedset._set_ops import SetOps
 from typedset.codecs import JsonCodec, MsgspecCodec, NamedTupleCodec, StrCodec
@@ -119,8 +120,27 @@ def test_scheduled_blocking_pop_sleeps_until_the_head_is_due() -> None:
     assert 0 < steps[1].seconds <= 0.01  # never past the head's due time
 
 
+@pytest.mark.parametrize(
+    ("name", "owner"),
+    [("{jobs}", "'jobs'"), ("{jobs}:leased", "'jobs'"), ("jobs:{t}:dead", "'jobs:{t}'")],
+)
+def test_a_name_whose_keys_are_another_collections_is_refused(name: str, owner: str) -> None:
+    """No two accepted names share a key: "{jobs}" and "jobs" would share every other key."""
+    with pytest.raises(ValueError, match=re.escape(owner)):
+        set_keys(name)
+
+
+def test_accepted_names_never_share_a_key() -> None:
+    names = ["jobs", "{jobs}:x", "jobs:{t}", "jobs:leased", "a{b", "{t}:jobs", "x:{t}:deadline"]
+    per_name = [
+        {*set_keys(name).script_keys, set_keys(name).kind, *stream_keys(name).script_keys}
+        for name in names
+    ]
+    assert sum(len(keys) for keys in per_name) == len(set().union(*per_name))
+
+
 def test_every_script_declares_its_keys_in_one_slot() -> None:
-    for name in ["jobs", "a{b", "jobs:{tenant}", "{x}"]:
+    for name in ["jobs", "a{b", "jobs:{tenant}", "{x}:jobs"]:
         keys = set_keys(name)
         assert keys.pending == name
         others = [keys.leased, keys.held, keys.deliveries, keys.dead, keys.fence, keys.kind]

@@ -6,8 +6,9 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
--- ARGV[1]  COUNT, >= 1
+-- ARGV[1]  COUNT, >= 0 (0: only forget the counts of ARGV[3..])
 -- ARGV[2]  "1" to take only members whose score <= server time (ScheduledSet), else "0"
+-- ARGV[3..] members the caller's blocking pop took (BZPOPMIN): forget their delivery counts too
 -- Returns  {now, next, {member1, score1, member2, score2, ...}}
 --          now:  the server time used, as a decimal string
 --          next: when nothing was taken, the earliest time something may become
@@ -16,7 +17,9 @@
 local pending, leased, held, deliveries, _, _, now_text = open_set()
 local count, ready_only = tonumber(ARGV[1]), ARGV[2] == '1'
 local found
-if ready_only then
+if count == 0 then
+  found = {}
+elseif ready_only then
   found = redis.call('ZRANGEBYSCORE', pending, '-inf', now_text, 'WITHSCORES', 'LIMIT', 0, count)
 else
   found = redis.call('ZPOPMIN', pending, count)
@@ -24,6 +27,7 @@ end
 local members = {}
 for i = 1, #found, 2 do members[#members + 1] = found[i] end
 if ready_only then in_chunks('ZREM', pending, members) end
+for i = 3, #ARGV do members[#members + 1] = ARGV[i] end
 forget_deliveries(held, deliveries, members)
 if #found > 0 then return {now_text, '', found} end
 return {now_text, next_event(pending, leased, ready_only, now_text), {}}

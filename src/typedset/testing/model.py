@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Generic, cast, overload
 from typing_extensions import TypeVar
 
 from .. import DeadLetter, Lease
+from .._set_ops import check_delay, check_ttl
 from ..codecs import StrCodec
 from ..errors import EncodeError
 from ..protocols import OnDuplicate, Scorer, Serializer
@@ -74,20 +75,8 @@ def _integer(value: object, what: str) -> int:
     return value
 
 
-def _ttl(value: object) -> float:
-    seconds = number(value, "ttl")
-    if not 0 < seconds < math.inf:
-        raise ValueError(f"ttl must be > 0 seconds and finite, not {value!r}")
-    return seconds
-
-
 def _delay(value: object) -> float | None:
-    if value is None:
-        return None
-    seconds = number(value, "delay")
-    if not 0 <= seconds < math.inf:
-        raise ValueError(f"delay must be >= 0 seconds and finite, not {value!r}")
-    return seconds
+    return None if value is None else check_delay(value)
 
 
 def _timeout(value: object) -> None:
@@ -368,7 +357,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         item claimed that many times without an ack goes to the dead letters.
         """
         _integer(n, "n")
-        seconds = _ttl(ttl)
+        seconds = check_ttl(ttl)
         _timeout(timeout)
         if n <= 0:
             return []
@@ -448,12 +437,12 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def extend(self, lease: Lease[T], ttl: float) -> bool:
         """Make a held lease end at ``clock() + ttl``; ``False`` if no longer held."""
-        seconds = _ttl(ttl)
+        seconds = check_ttl(ttl)
         return self._extend(seconds, self._lease_members("extend", (lease,))) == 1
 
     def extend_many(self, leases: Iterable[Lease[T]], ttl: float) -> int:
         """``extend`` each lease; how many were still held (a lease listed twice counts once)."""
-        seconds = _ttl(ttl)
+        seconds = check_ttl(ttl)
         return self._extend(seconds, self._lease_members("extend_many", leases))
 
     def _extend(self, seconds: float, found: list[tuple[int, bytes]]) -> int:
@@ -484,7 +473,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         self, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
     ) -> MemoryProcessing[T]:
         """Claim one item for a ``with`` block: ack on normal exit, release on an exception."""
-        return MemoryProcessing(self, _ttl(ttl), timeout)
+        return MemoryProcessing(self, check_ttl(ttl), timeout)
 
     # --- reads ---------------------------------------------------------------
 
