@@ -13,10 +13,18 @@ complexity (N members in the set, M in the call).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, MutableSet
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    MutableSet,
+)
 from collections.abc import Set as AbstractSet
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Literal, cast, overload
+from typing import Any, ClassVar, Generic, Literal, Protocol, cast, overload
 
 from typing_extensions import Self, TypeVar
 
@@ -43,6 +51,7 @@ C = TypeVar("C")
 #: The element type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
 S = TypeVar("S")
+Owner = TypeVar("Owner")
 _Op = Literal["or", "and", "sub", "xor"]
 log = logging.getLogger("typedset")
 
@@ -274,7 +283,8 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         decoded (it moved to the dead-letter store). A long job keeps its
         lease with ``extend()`` on the object ``processing`` returned.
         """
-        return Processing(self, check_ttl(ttl), timeout)
+        seconds = check_ttl(ttl)
+        return Processing(self, seconds, lambda: self._flow(self._ops.claim_one(seconds, timeout)))
 
     def leased(self) -> list[Lease[T]]:
         """Every lease still held, earliest deadline first. One round trip; O(L)."""
@@ -489,7 +499,10 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     def processing(
         self, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
     ) -> AsyncProcessing[T]:
-        return AsyncProcessing(self, check_ttl(ttl), timeout)
+        seconds = check_ttl(ttl)
+        return AsyncProcessing(
+            self, seconds, lambda: self._flow(self._ops.claim_one(seconds, timeout))
+        )
 
     async def leased(self) -> list[Lease[T]]:
         return await self._flow(self._ops.leased())
@@ -566,7 +579,68 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
         return await self._call(self._ops.available())
 
 
-class Processing(Generic[T]):
+class _LeaseOwner(Protocol[T]):
+    """What a blocking ``processing`` block needs of its collection (a set or its model)."""
+
+    @property
+    def name(self) -> str: ...
+    def ack(self, lease: Lease[T]) -> bool: ...
+    def release(self, lease: Lease[T], *, delay: float | None = None) -> bool: ...
+    def extend(self, lease: Lease[T], ttl: float) -> bool: ...
+
+
+class _AsyncLeaseOwner(Protocol[T]):
+    """What an ``async with`` processing block needs of its collection."""
+
+    @property
+    def name(self) -> str: ...
+    async def ack(self, lease: Lease[T]) -> bool: ...
+    async def release(self, lease: Lease[T], *, delay: float | None = None) -> bool: ...
+    async def extend(self, lease: Lease[T], ttl: float) -> bool: ...
+
+
+class _Block(Generic[Owner, T]):
+    """A processing block's state: its collection, its ttl, and the lease while inside."""
+
+    def __init__(self, owner: Owner, ttl: float) -> None:
+        self._owner = owner
+        self._ttl = ttl
+        self._lease: Lease[T] | None = None
+
+    @property
+    def lease(self) -> Lease[T]:
+        """The lease held inside the block."""
+        if self._lease is None:
+            raise RuntimeError("processing(): no lease outside the with block")
+        return self._lease
+
+    def _ttl_or(self, ttl: float | None) -> float:
+        return self._ttl if ttl is None else ttl
+
+    def _hold(self, lease: Lease[T]) -> T:
+        self._lease = lease
+        return lease.item
+
+    def _entering(self) -> None:
+        if self._lease is not None:
+            raise RuntimeError(
+                "processing(): this block already holds a lease; call processing() again"
+            )
+
+    def _leaving(self) -> Lease[T]:
+        lease, self._lease = self.lease, None
+        return lease
+
+    def _lost(self, lease: Lease[T]) -> None:
+        log.warning(
+            "typedset: %s: the lease of %r ended before its work did; the item may have been "
+            "delivered again (extend long jobs' leases)",
+            getattr(self._owner, "name", "?"),
+            lease.item,
+        )
+
+
+class Processing(_Block["_LeaseOwner[T]", T]):
     """What ``SortedSet.processing`` returns: a context manager around one lease.
 
     ``with job as item:`` claims the item; the block's normal end acks it, an
@@ -583,27 +657,17 @@ class Processing(Generic[T]):
     ...     step_two(item)
     """
 
-    def __init__(self, owner: SortedSet[T], ttl: float, timeout: float | None) -> None:
-        self._owner = owner
-        self._ttl = ttl
-        self._timeout = timeout
-        self._lease: Lease[T] | None = None
-
-    @property
-    def lease(self) -> Lease[T]:
-        """The lease held inside the ``with`` block."""
-        if self._lease is None:
-            raise RuntimeError("processing(): no lease outside the with block")
-        return self._lease
+    def __init__(self, owner: _LeaseOwner[T], ttl: float, claim: Callable[[], Lease[T]]) -> None:
+        super().__init__(owner, ttl)
+        self._claim = claim
 
     def extend(self, ttl: float | None = None) -> bool:
         """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
-        return self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
+        return self._owner.extend(self.lease, self._ttl_or(ttl))
 
     def __enter__(self) -> T:
-        _not_entered(self._lease)
-        self._lease = self._owner._flow(self._owner._ops.claim_one(self._ttl, self._timeout))
-        return self._lease.item
+        self._entering()
+        return self._hold(self._claim())
 
     def __exit__(
         self,
@@ -611,42 +675,36 @@ class Processing(Generic[T]):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        lease, self._lease = self.lease, None
-        if kind is None:
-            if not self._owner.ack(lease):
-                _warn_lost(self._owner.name, lease)
-        else:
+        lease = self._leaving()
+        if kind is not None:
             self._owner.release(lease)
+        elif not self._owner.ack(lease):
+            self._lost(lease)
 
 
-class AsyncProcessing(Generic[T]):
+class AsyncProcessing(_Block["_AsyncLeaseOwner[T]", T]):
     """What ``AsyncSortedSet.processing`` returns: ``async with job as item:``.
 
     The same as :class:`Processing`, with ``await job.extend()``; a cancelled
     task releases its item too.
     """
 
-    def __init__(self, owner: AsyncSortedSet[T], ttl: float, timeout: float | None) -> None:
-        self._owner = owner
-        self._ttl = ttl
-        self._timeout = timeout
-        self._lease: Lease[T] | None = None
-
-    @property
-    def lease(self) -> Lease[T]:
-        """The lease held inside the ``async with`` block."""
-        if self._lease is None:
-            raise RuntimeError("processing(): no lease outside the async with block")
-        return self._lease
+    def __init__(
+        self,
+        owner: _AsyncLeaseOwner[T],
+        ttl: float,
+        claim: Callable[[], Coroutine[object, None, Lease[T]]],
+    ) -> None:
+        super().__init__(owner, ttl)
+        self._claim = claim
 
     async def extend(self, ttl: float | None = None) -> bool:
         """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
-        return await self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
+        return await self._owner.extend(self.lease, self._ttl_or(ttl))
 
     async def __aenter__(self) -> T:
-        _not_entered(self._lease)
-        self._lease = await self._owner._flow(self._owner._ops.claim_one(self._ttl, self._timeout))
-        return self._lease.item
+        self._entering()
+        return self._hold(await self._claim())
 
     async def __aexit__(
         self,
@@ -654,28 +712,11 @@ class AsyncProcessing(Generic[T]):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        lease, self._lease = self.lease, None
-        if kind is None:
-            if not await self._owner.ack(lease):
-                _warn_lost(self._owner.name, lease)
-        else:
+        lease = self._leaving()
+        if kind is not None:
             await self._owner.release(lease)
-
-
-def _not_entered(lease: Lease[Any] | None) -> None:
-    if lease is not None:
-        raise RuntimeError(
-            "processing(): this block already holds a lease; call processing() again"
-        )
-
-
-def _warn_lost(name: str, lease: Lease[Any]) -> None:
-    log.warning(
-        "typedset: %s: the lease of %r ended before its work did; the item may have been "
-        "delivered again (extend long jobs' leases)",
-        name,
-        lease.item,
-    )
+        elif not await self._owner.ack(lease):
+            self._lost(lease)
 
 
 share_docs(AsyncSortedSet, SortedSet, {"__aiter__": "__iter__"})

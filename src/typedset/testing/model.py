@@ -28,12 +28,11 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableSet
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import TypeVar
 
-from .. import DeadLetter, Lease
+from .. import DeadLetter, Lease, Processing
 from .._set_ops import check_delay, check_ttl
 from ..codecs import StrCodec
 from ..errors import EncodeError
@@ -471,9 +470,16 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def processing(
         self, *, ttl: float = DEFAULT_TTL, timeout: float | None = None
-    ) -> MemoryProcessing[T]:
+    ) -> Processing[T]:
         """Claim one item for a ``with`` block: ack on normal exit, release on an exception."""
-        return MemoryProcessing(self, check_ttl(ttl), timeout)
+        seconds = check_ttl(ttl)
+        return Processing(self, seconds, lambda: self._claim_one(seconds, timeout))
+
+    def _claim_one(self, ttl: float, timeout: float | None) -> Lease[T]:
+        leases = self.claim(1, ttl=ttl, timeout=timeout)
+        if not leases:
+            raise KeyError(f"nothing to claim in {self.name}")
+        return leases[0]
 
     # --- reads ---------------------------------------------------------------
 
@@ -586,53 +592,5 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
         return len(self._ready())
 
 
-class MemoryProcessing(Generic[T]):
-    """What ``MemorySortedSet.processing`` returns; the model of ``typedset.Processing``.
-
-    ``with job as item:`` claims one item (``KeyError`` if none); the block's
-    normal end acks it (a warning is logged if the lease was lost), an
-    exception releases it and propagates. ``job.lease`` and ``job.extend()``
-    work inside the block.
-    """
-
-    def __init__(self, owner: MemorySortedSet[T], ttl: float, timeout: float | None) -> None:
-        self._owner = owner
-        self._ttl = ttl
-        self._timeout = timeout
-        self._lease: Lease[T] | None = None
-
-    @property
-    def lease(self) -> Lease[T]:
-        """The lease held inside the ``with`` block."""
-        if self._lease is None:
-            raise RuntimeError("processing(): no lease outside the with block")
-        return self._lease
-
-    def extend(self, ttl: float | None = None) -> bool:
-        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
-        return self._owner.extend(self.lease, self._ttl if ttl is None else ttl)
-
-    def __enter__(self) -> T:
-        leases = self._owner.claim(1, ttl=self._ttl, timeout=self._timeout)
-        if not leases:
-            raise KeyError(f"nothing to claim in {self._owner.name}")
-        self._lease = leases[0]
-        return self._lease.item
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        lease, self._lease = self.lease, None
-        if kind is None:
-            if not self._owner.ack(lease):
-                log.warning(
-                    "typedset: %s: the lease of %r ended before its work did; the item may "
-                    "have been delivered again (extend long jobs' leases)",
-                    self._owner.name,
-                    lease.item,
-                )
-        else:
-            self._owner.release(lease)
+#: What ``MemorySortedSet.processing`` returns: :class:`typedset.Processing` over the model.
+MemoryProcessing = Processing
