@@ -22,6 +22,7 @@ import redis.asyncio
 from hypothesis import HealthCheck, settings
 
 from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
+from typedset._keys import hash_tag
 from typedset.aio import (
     AsyncPriorityStream,
     AsyncScheduledSet,
@@ -136,8 +137,9 @@ def target(request: pytest.FixtureRequest, target_for: Callable[[str], Target]) 
 
 
 def delete_collection(client: Any, name: str) -> None:
-    """Delete the keys of the collection ``name`` (all in its slot)."""
-    keys = [name, *client.scan_iter(match=f"{{{name}}}:*")]
+    """Delete the keys of the collection ``name`` (all in its slot; see ``typedset._keys``)."""
+    others = f"{name}:*" if hash_tag(name) is not None else f"{{{name}}}:*"
+    keys = [name, *client.scan_iter(match=others)]
     for key in keys:
         client.delete(key)
 

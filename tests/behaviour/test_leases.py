@@ -14,23 +14,17 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import redis
 import redis.asyncio
-from test_round_trips import (
-    AsyncCountingTcp,
-    AsyncCountingUnix,
-    Counting,
-    CountingTcp,
-    CountingUnix,
-    trips,
-)
+from test_round_trips import Counting, trips
+from test_round_trips import counted as counted  # the fixture: a client counting round trips
 
-from conftest import TWINS, Flavour, Server, _settings_of
+from conftest import TWINS, Flavour, Server, _settings_of, delete_collection
 from typedset import (
     Lease,
     NameClashError,
@@ -641,25 +635,6 @@ def test_processing_async_extends_and_a_cancelled_task_releases(server: Server, 
 # --- round trips (acceptance 1) -------------------------------------------------------
 
 
-@pytest.fixture
-def counted(flavour: Flavour, plain: redis.Redis) -> Iterator[redis.Redis]:
-    """A client whose writes to the socket are counted (see ``test_round_trips``)."""
-    kwargs = plain.connection_pool.connection_kwargs
-    unix = "path" in kwargs
-    client = redis.Redis(
-        connection_pool=redis.ConnectionPool(
-            connection_class=CountingUnix if unix else CountingTcp, **kwargs
-        )
-    )
-    flavour.clients[()] = redis.asyncio.Redis(
-        connection_pool=redis.asyncio.ConnectionPool(
-            connection_class=AsyncCountingUnix if unix else AsyncCountingTcp, **kwargs
-        )
-    )
-    yield client
-    client.close()
-
-
 @pytest.mark.parametrize("target", ["redis"], indirect=True)
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_lease_operation_takes_one_round_trip(
@@ -777,6 +752,14 @@ def test_a_lease_of_another_set_is_refused_even_when_its_fence_matches(
     """Two sets' fence counters both start at 1: the token names its set, so it cannot cross."""
     first = build(flavour, r, SortedSet, name + ":{a}")
     second = build(flavour, r, SortedSet, name + ":{b}")
+    try:
+        _two_sets_one_fence(first, second)
+    finally:
+        delete_collection(r, name + ":{a}")
+        delete_collection(r, name + ":{b}")
+
+
+def _two_sets_one_fence(first: Any, second: Any) -> None:
     first.add("x")
     second.add("x")
     [mine] = first.claim()

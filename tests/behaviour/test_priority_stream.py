@@ -21,9 +21,10 @@ class Feed(msgspec.Struct, frozen=True):
     url: str
 
 
-def stream_keys_on_server(r: redis.Redis) -> set[bytes]:
-    """Every key but the name's kind marker, which stays once the name is used."""
-    return {key for key in r.scan_iter() if not key.endswith(b":kind")}
+def stream_keys_on_server(r: redis.Redis, before: set[bytes]) -> set[bytes]:
+    """Every key made since ``before`` (the server's keys then, other tests' included),
+    but the name's kind marker, which stays once the name is used."""
+    return {key for key in r.scan_iter() if key not in before and not key.endswith(b":kind")}
 
 
 def test_add_accumulates_priority_and_pull_takes_the_highest(
@@ -114,22 +115,24 @@ def test_a_kept_item_leaves_when_its_cool_down_ends(
 def test_expire_reports_the_cool_downs_it_ended(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
+    before = set(r.scan_iter())
     s = flavour(PriorityStream(r, name))
     s.add_many([(str(i), "v", 1.0) for i in range(3)])
     s.pull(3, expire_in=0.2)
     time.sleep(0.3)
     assert s.expire() == 3
-    assert stream_keys_on_server(r) == set()
+    assert stream_keys_on_server(r, before) == set()
 
 
 def test_increment_of_a_missing_key_raises_and_writes_nothing(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
+    before = set(r.scan_iter())
     # good-redis leaves a score with no value, which a later pull consumes silently
     s = flavour(PriorityStream(r, name))
     with pytest.raises(KeyError):
         s.increment("ghost", 5)
-    assert stream_keys_on_server(r) == set()
+    assert stream_keys_on_server(r, before) == set()
     s.add("real", "R", 1)
     assert s.increment("real", 2.5) == 3.5
     assert s.pull(10) == {"real": "R"}
@@ -203,23 +206,25 @@ def test_iteration_walks_pages_and_yields_stable_keys_once_while_pulling(
 def test_every_key_lives_in_the_stream_slot_and_none_is_global(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
+    before = set(r.scan_iter())
     # good-redis registers every stream in a global ':ps:keys' set
     s = flavour(PriorityStream(r, name))
     s.add_many([("a", "A", 1.0), ("b", "B", 1.0)])
     s.pull(gate=True)
-    assert stream_keys_on_server(r) == {
+    assert stream_keys_on_server(r, before) == {
         name.encode(),
         f"{{{name}}}:values".encode(),
         f"{{{name}}}:cooling".encode(),
         f"{{{name}}}:gated".encode(),
     }
     s.clear()
-    assert stream_keys_on_server(r) == set()
+    assert stream_keys_on_server(r, before) == set()
 
 
 def test_nothing_is_left_behind_once_drained_and_cooled_down(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
+    before = set(r.scan_iter())
     # good-redis keeps every pulled key in its expiry set until psexpire runs
     s = flavour(PriorityStream(r, name))
     s.add_many([(f"key-{i}", "x" * 20, float(i % 7)) for i in range(20_000)])
@@ -228,7 +233,7 @@ def test_nothing_is_left_behind_once_drained_and_cooled_down(
     assert r.zcard(f"{{{name}}}:cooling") == 20_000
     time.sleep(0.6)
     assert len(s) == 0
-    assert stream_keys_on_server(r) == set()
+    assert stream_keys_on_server(r, before) == set()
 
 
 def test_a_text_stream_works_with_a_decoding_client(
