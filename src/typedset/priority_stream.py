@@ -21,7 +21,7 @@ from collections.abc import (
 )
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from typing_extensions import TypeVar
 
@@ -48,8 +48,13 @@ class _StreamBase(Collection[C, V]):
 
     _kind = STREAM_KIND
 
+    # ``self`` pins ``str`` when no serializer is given (``V`` would stay open).
+    # mypy checks such a ``self`` only in the class declaring ``__init__``, so
+    # each twin repeats the overloads for the checker (no run-time change).
     @overload
-    def __init__(self, client: C, name: str, *, decay: float = 1.0) -> None: ...
+    def __init__(
+        self: _StreamBase[C, str], client: C, name: str, *, decay: float = 1.0
+    ) -> None: ...
     @overload
     def __init__(
         self, client: C, name: str, *, serializer: Serializer[V], decay: float = 1.0
@@ -81,6 +86,18 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     priority order. The priorities ZSET lives at exactly ``name``; the other
     keys share its cluster slot.
     """
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_StreamBase.__init__``)
+
+        @overload
+        def __init__(
+            self: PriorityStream[str], client: SyncClient, name: str, *, decay: float = 1.0
+        ) -> None: ...
+        @overload
+        def __init__(
+            self, client: SyncClient, name: str, *, serializer: Serializer[V], decay: float = 1.0
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     # --- writes ---------------------------------------------------------------
 
@@ -251,6 +268,18 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
     become ``await s.contains(key)``, ``await s.size()`` and ``async for``;
     ``keys()``, ``values()`` and ``items()`` return lists.
     """
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_StreamBase.__init__``)
+
+        @overload
+        def __init__(
+            self: AsyncPriorityStream[str], client: AsyncClient, name: str, *, decay: float = 1.0
+        ) -> None: ...
+        @overload
+        def __init__(
+            self, client: AsyncClient, name: str, *, serializer: Serializer[V], decay: float = 1.0
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     async def add(
         self, key: str, value: V, score: float = 1.0, *, readd: bool = False

@@ -7,8 +7,8 @@ Any object with the right methods fits; nothing here needs subclassing. The
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import Literal, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal, Protocol, TypeAlias, TypeVar
 
 __all__ = [
     "AsyncClient",
@@ -20,7 +20,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-T_contra = TypeVar("T_contra", contravariant=True)
 
 #: What ``add`` does with an item that is already present: ``"replace"`` its
 #: score (redset's behaviour), ``"keep"`` the first score, keep the ``"min"``
@@ -43,10 +42,10 @@ class Serializer(Protocol[T]):
     def loads(self, data: bytes, /) -> T: ...
 
 
-class Scorer(Protocol[T_contra]):
-    """Computes the score of an item that is added without an explicit one."""
-
-    def __call__(self, item: T_contra, /) -> float: ...
+#: Computes the score of an item that is added without an explicit one:
+#: ``scorer(item) -> float``. A plain ``Callable`` alias (not a callable
+#: protocol), so mypy infers a lambda's parameter from the element type.
+Scorer: TypeAlias = Callable[[T], float]
 
 
 class _Encoder(Protocol):

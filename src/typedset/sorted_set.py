@@ -24,7 +24,7 @@ from collections.abc import (
 )
 from collections.abc import Set as AbstractSet
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Literal, Protocol, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, cast, overload
 
 from typing_extensions import Self, TypeVar
 
@@ -66,9 +66,14 @@ class _SetBase(Collection[C, T]):
     _timed: ClassVar[bool] = False
     _scheduled: ClassVar[bool] = False
 
+    # ``self`` pins ``str`` in the no-serializer overload: without it ``T``
+    # stays open there (it has a default), so ``s: SortedSet[int] =
+    # SortedSet(r, "k")`` would be accepted. mypy checks such a ``self`` only
+    # in the class that declares ``__init__``, so each public kind repeats
+    # these overloads for the checker (under ``TYPE_CHECKING``: no run-time change).
     @overload
     def __init__(
-        self,
+        self: _SetBase[C, str],
         client: C,
         name: str,
         *,
@@ -144,6 +149,31 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     are added with score 0 unless given a score or a ``scorer``. The ZSET
     lives at exactly ``name``; other keys share its cluster slot.
     """
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
+
+        @overload
+        def __init__(
+            self: SortedSet[str],
+            client: SyncClient,
+            name: str,
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            client: SyncClient,
+            name: str,
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     # --- writes ---------------------------------------------------------------
 
@@ -381,12 +411,12 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """``set(self) | set(other)``; O(N) round trips / 500."""
         return set[T | S](self) | set(other)
 
-    def __and__(self, other: AbstractSet[Any]) -> set[T]:
+    def __and__(self, other: AbstractSet[object]) -> set[T]:
         """Items of ``self`` also in ``other``, as a builtin set."""
         mine: set[T] = set(self)
         return mine & set(other)
 
-    def __sub__(self, other: AbstractSet[Any]) -> set[T]:
+    def __sub__(self, other: AbstractSet[object]) -> set[T]:
         """Items of ``self`` not in ``other``, as a builtin set."""
         mine: set[T] = set(self)
         return mine - set(other)
@@ -395,29 +425,59 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Items in exactly one of the two, as a builtin set."""
         return set[T | S](self) ^ set(other)
 
-    def __ior__(self, other: AbstractSet[S]) -> Self:
+    # In-place operators follow typeshed's ``set``: ``|=`` and ``^=`` add
+    # items, so they take ``AbstractSet[T]`` (narrower than ``|`` and ``^``,
+    # which build a new set: the same ignore as typeshed's ``set.__ior__``);
+    # ``&=`` and ``-=`` only compare, so they take any set.
+
+    def __ior__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override,misc]
         """``union_update``."""
-        self.union_update(cast("AbstractSet[T]", other))
+        self.union_update(other)
         return self
 
-    def __iand__(self, other: AbstractSet[Any]) -> Self:
+    def __iand__(self, other: AbstractSet[object]) -> Self:
         """``intersection_update``."""
         self.intersection_update(other)
         return self
 
-    def __isub__(self, other: AbstractSet[Any]) -> Self:
+    def __isub__(self, other: AbstractSet[object]) -> Self:
         """``difference_update``."""
         self.difference_update(other)
         return self
 
-    def __ixor__(self, other: AbstractSet[S]) -> Self:
+    def __ixor__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override,misc]
         """``symmetric_difference_update``."""
-        self.symmetric_difference_update(cast("AbstractSet[T]", other))
+        self.symmetric_difference_update(other)
         return self
 
 
 class TimeSortedSet(SortedSet[T]):
     """A ``SortedSet`` whose default score is the Redis server's clock: first in, first out."""
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
+
+        @overload
+        def __init__(
+            self: TimeSortedSet[str],
+            client: SyncClient,
+            name: str,
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            client: SyncClient,
+            name: str,
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     _timed = True
 
@@ -429,6 +489,31 @@ class ScheduledSet(TimeSortedSet[T]):
     the future; ``len`` and iteration count them all; ``available()``
     counts the due ones.
     """
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
+
+        @overload
+        def __init__(
+            self: ScheduledSet[str],
+            client: SyncClient,
+            name: str,
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            client: SyncClient,
+            name: str,
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     _scheduled = True
 
@@ -445,6 +530,31 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     operators become ``union_update`` and its siblings. Blocking ``pop`` and
     ``take`` wait without blocking the event loop.
     """
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
+
+        @overload
+        def __init__(
+            self: AsyncSortedSet[str],
+            client: AsyncClient,
+            name: str,
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            client: AsyncClient,
+            name: str,
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     async def add(self, item: T, score: float | None = None) -> None:
         await self._call(self._ops.add(item, score))
@@ -567,11 +677,61 @@ async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
 class AsyncTimeSortedSet(AsyncSortedSet[T]):
     """The asyncio twin of :class:`TimeSortedSet`."""
 
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
+
+        @overload
+        def __init__(
+            self: AsyncTimeSortedSet[str],
+            client: AsyncClient,
+            name: str,
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            client: AsyncClient,
+            name: str,
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
+
     _timed = True
 
 
 class AsyncScheduledSet(AsyncTimeSortedSet[T]):
     """The asyncio twin of :class:`ScheduledSet`."""
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
+
+        @overload
+        def __init__(
+            self: AsyncScheduledSet[str],
+            client: AsyncClient,
+            name: str,
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            client: AsyncClient,
+            name: str,
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     _scheduled = True
 

@@ -32,6 +32,7 @@ from typedset import (
     PriorityStream,
     Processing,
     ScheduledSet,
+    Scorer,
     SortedSet,
     StrCodec,
     TimeSortedSet,
@@ -96,6 +97,75 @@ def method_results(r: redis.Redis) -> None:
 def scorer_is_typed_by_the_item(r: redis.Redis) -> None:
     SortedSet(r, "x", scorer=len)
     SortedSet(r, "x", serializer=MsgspecCodec(Task), scorer=lambda task: float(task.id))
+
+
+def lambdas_infer_the_item_type(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
+    # mypy checks a lambda inside an overloaded call once with ``Any`` too, so
+    # ``assert_type`` cannot sit inside one; errors/scorer_misuse.py shows the
+    # parameter is inferred (``t.upper()`` on a Task is an error).
+    def by_task(task: Task) -> float:
+        assert_type(task, Task)
+        return float(task.id)
+
+    tasks = SortedSet(r, "x", serializer=MsgspecCodec(Task), scorer=lambda t: t.id)
+    assert_type(tasks, SortedSet[Task])
+    names = TimeSortedSet(r, "x", scorer=lambda name: len(name.upper()))
+    assert_type(names, TimeSortedSet[str])
+    assert_type(
+        AsyncScheduledSet(ar, "x", serializer=NamedTupleCodec(Point), scorer=lambda p: p.x),
+        AsyncScheduledSet[Point],
+    )
+    assert_type(
+        MemorySortedSet(serializer=MsgspecCodec(Task), scorer=lambda t: t.id),
+        MemorySortedSet[Task],
+    )
+    assert_type(SortedSet(r, "x", serializer=MsgspecCodec(Task), scorer=by_task), SortedSet[Task])
+    scorer: Scorer[Task] = lambda t: float(assert_type(t, Task).id)  # noqa: E731
+    assert_type(SortedSet(r, "x", serializer=MsgspecCodec(Task), scorer=scorer), SortedSet[Task])
+
+
+def the_default_is_str(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
+    a: SortedSet[str] = SortedSet(r, "x")
+    b: ScheduledSet[str] = ScheduledSet(r, "x", scorer=len, max_deliveries=3)
+    c: AsyncTimeSortedSet[str] = AsyncTimeSortedSet(ar, "x")
+    d: PriorityStream[str] = PriorityStream(r, "x", decay=0.5)
+    e: AsyncPriorityStream[str] = AsyncPriorityStream(ar, "x")
+    assert_type(
+        (a, b, c, d, e),
+        tuple[
+            SortedSet[str],
+            ScheduledSet[str],
+            AsyncTimeSortedSet[str],
+            PriorityStream[str],
+            AsyncPriorityStream[str],
+        ],
+    )
+    assert_type(AsyncSortedSet(ar, "x", on_duplicate="min"), AsyncSortedSet[str])
+    assert_type(AsyncScheduledSet(ar, "x"), AsyncScheduledSet[str])
+    assert_type(AsyncPriorityStream(ar, "x", decay=2.0), AsyncPriorityStream[str])
+
+
+def in_place_operators_keep_the_item_type(r: redis.Redis, others: set[object]) -> None:
+    tasks = SortedSet(r, "x", serializer=MsgspecCodec(Task))
+    more = SortedSet(r, "y", serializer=MsgspecCodec(Task))
+    tasks |= {Task(1)}
+    tasks |= more
+    tasks ^= frozenset({Task(2)})
+    tasks &= {Task(3), "anything"}
+    tasks -= others
+    tasks -= {"x"}
+    assert_type(tasks, SortedSet[Task])
+    timed = ScheduledSet(r, "z", serializer=MsgspecCodec(Task))
+    timed |= {Task(1)}
+    timed &= more
+    assert_type(timed, ScheduledSet[Task])
+    assert_type(tasks.union_update([Task(1)]), None)
+    assert_type(tasks.symmetric_difference_update(more), None)
+    assert_type(tasks.intersection_update(["x", Task(1)]), None)
+    assert_type(tasks.difference_update(others), None)
+    assert_type(tasks & {"x"}, set[Task])
+    assert_type(tasks - others, set[Task])
+    assert_type(tasks ^ {"x"}, set[Task | str])
 
 
 def async_inferred_element_types(ar: redis.asyncio.Redis) -> None:

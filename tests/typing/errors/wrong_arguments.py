@@ -23,4 +23,4 @@ def f(r: redis.Redis) -> None:
     s.take("3")  # E: arg-type
     s.pop(5)  # E: call-arg
     SortedSet(r, "x").available()  # E: attr-defined
-    ScheduledSet(r, "x", scorer=text_scorer)  # E: call-overload
+    ScheduledSet(r, "x", scorer=text_scorer)  # E: arg-type

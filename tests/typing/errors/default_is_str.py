@@ -1,0 +1,25 @@
+"""Without a serializer the element (or value) type is ``str``, whatever the annotation says."""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio
+
+from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
+from typedset.aio import (
+    AsyncPriorityStream,
+    AsyncScheduledSet,
+    AsyncSortedSet,
+    AsyncTimeSortedSet,
+)
+
+
+def misuse(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
+    a: SortedSet[int] = SortedSet(r, "k")  # E: assignment
+    b: TimeSortedSet[int] = TimeSortedSet(r, "k")  # E: assignment
+    c: ScheduledSet[bytes] = ScheduledSet(r, "k", scorer=len)  # E: assignment
+    d: AsyncSortedSet[int] = AsyncSortedSet(ar, "k")  # E: assignment
+    e: AsyncTimeSortedSet[int] = AsyncTimeSortedSet(ar, "k")  # E: assignment
+    f: AsyncScheduledSet[int] = AsyncScheduledSet(ar, "k")  # E: assignment
+    g: PriorityStream[int] = PriorityStream(r, "k")  # E: assignment
+    h: AsyncPriorityStream[int] = AsyncPriorityStream(ar, "k", decay=0.5)  # E: assignment
