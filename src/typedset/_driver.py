@@ -30,7 +30,7 @@ import contextlib
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ._backend import BLOCKING_MARGIN, AsyncBackend, Backend, LinkFailure
 from ._ops import Command, Flow, Send, ServerError, Sleep, routing_key
@@ -104,7 +104,7 @@ def exchange(send: Send) -> Primitive[list[object]]:
     """
     commands = send.commands
     key = routing_key(commands[0])
-    outcome = yield Wire(key, commands, send.wait)
+    outcome = _outcome((yield Wire(key, commands, send.wait)))
     if isinstance(outcome, list) and not any(
         isinstance(reply, ServerError) and reply.code in RETRY_CODES for reply in outcome
     ):
@@ -142,7 +142,13 @@ def exchange(send: Send) -> Primitive[list[object]]:
             else:
                 yield Sleep(_backoff(attempt))
         attempt += 1
-        outcome = yield Wire(key, tuple(commands[i] for i in todo), send.wait, asking)
+        outcome = _outcome((yield Wire(key, tuple(commands[i] for i in todo), send.wait, asking)))
+
+
+def _outcome(sent: object) -> list[object] | LinkFailure:
+    """What a driver sent back for a :class:`Wire`: its replies, or the link's failure."""
+    assert isinstance(sent, list | LinkFailure), sent
+    return cast("list[object] | LinkFailure", sent)
 
 
 def _backoff(attempt: int) -> float:

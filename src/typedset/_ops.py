@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 from . import _scripts as scripts
 from ._keys import stream_keys
@@ -47,6 +47,7 @@ __all__ = [
     "Send",
     "ServerError",
     "Sleep",
+    "as_array",
     "as_bytes",
     "as_text",
     "check_codec",
@@ -319,7 +320,8 @@ def check_codec(codec: object) -> None:
 def encode(codec: Serializer[T], item: T) -> bytes:
     """``codec.dumps(item)`` as bytes; any failure becomes an :class:`EncodeError`."""
     try:
-        data = codec.dumps(item)
+        # a user's codec may break its signature: what it returns is checked below
+        data = cast(object, codec.dumps(item))
     except EncodeError:
         raise
     except Exception as exc:
@@ -396,22 +398,33 @@ def as_text(value: object) -> str:
     raise TypeError(f"unexpected score in reply: {value!r}")
 
 
+def as_array(reply: object) -> Sequence[object]:
+    """An array reply (a list from our parser, a tuple from some clients): its elements.
+
+    The one place an array reply's element type is stated: the parser builds
+    ``list[object]``, but ``isinstance`` can only tell the checkers ``list[Unknown]``.
+    """
+    assert isinstance(reply, list | tuple), reply
+    return cast("Sequence[object]", reply)
+
+
 def pairs(reply: object) -> list[tuple[bytes, str]]:
     """``(member, score text)`` from a flat ``[m, s, ...]`` or nested ``[[m, s], ...]`` reply."""
     if not reply:
         return []
-    assert isinstance(reply, list | tuple), reply
-    if isinstance(reply[0], list | tuple):
-        return [(as_bytes(m), as_text(s)) for m, s in reply]
-    return [(as_bytes(reply[i]), as_text(reply[i + 1])) for i in range(0, len(reply), 2)]
+    items = as_array(reply)
+    if isinstance(items[0], list | tuple):
+        nested = cast("Sequence[Sequence[object]]", items)  # RESP3: [[m, s], ...]
+        return [(as_bytes(m), as_text(s)) for m, s in nested]
+    return [(as_bytes(items[i]), as_text(items[i + 1])) for i in range(0, len(items), 2)]
 
 
 def hash_entries(reply: object) -> list[tuple[object, object]]:
     """``(field, value)`` pairs of an HGETALL reply: a dict (RESP3) or a flat list (RESP2)."""
     if isinstance(reply, dict):
-        return list(reply.items())
-    assert isinstance(reply, list | tuple), reply
-    return [(reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
+        return list(cast("dict[object, object]", reply).items())
+    items = as_array(reply)
+    return [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
 
 
 def as_int(reply: object) -> int:

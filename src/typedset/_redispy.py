@@ -50,5 +50,6 @@ def default_client(url: str, **settings: Any) -> RedisClient:
     """
     import redis
 
-    client: RedisClient = redis.Redis.from_url(url, **settings)
+    # redis-py leaves from_url's **kwargs unannotated: nothing to infer them from
+    client: RedisClient = redis.Redis.from_url(url, **settings)  # pyright: ignore[reportUnknownMemberType]
     return client

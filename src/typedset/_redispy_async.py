@@ -7,7 +7,7 @@ import contextlib
 import inspect
 from collections import deque
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ._backend import AsyncLink, LinkFailure
 from ._ops import Command, ServerError
@@ -242,7 +242,7 @@ class AsyncClusterBackend:
 
     async def open(self, node: Hashable) -> AsyncLink:
         asking = isinstance(node, tuple)
-        name = node[1] if isinstance(node, tuple) else node
+        name = cast("tuple[str, str]", node)[1] if isinstance(node, tuple) else node
         target = self._client.get_node(node_name=name)
         if target is None:
             await self.refresh()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from types import ModuleType
 from typing import Any
 
@@ -72,7 +72,7 @@ class Library:
         return ServerError(code, exc, redirect_address(message) if redirected else None)
 
     @contextlib.contextmanager
-    def before_sending(self) -> Iterator[None]:
+    def before_sending(self) -> Generator[None, None, None]:
         """Turn the library's connection errors into a :class:`LinkFailure` that sent nothing."""
         try:
             yield

@@ -21,6 +21,7 @@ push messages are not replies to anything typedset sent, and are dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from .protocols import Arg
 
@@ -49,7 +50,8 @@ class ErrorReply:
         return hash(self.message)
 
 
-def _arg(value: Arg, encoding: str, errors: str) -> bytes:
+def _arg(value: object, encoding: str, errors: str) -> bytes:
+    """An argument other than bytes or str; ``object``, as an untyped caller may pass anything."""
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -207,8 +209,8 @@ class Parser:
         stack = self._stack
         while stack:
             frame = stack[-1]
-            items = frame[1]
-            assert isinstance(items, list)
+            assert isinstance(frame[1], list)
+            items = cast("list[object]", frame[1])
             items.append(value)
             left = frame[2]
             assert isinstance(left, int)

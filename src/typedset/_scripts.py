@@ -52,6 +52,7 @@ class Script:
 
 
 def _read(path: str) -> str:
+    assert __package__, "typedset._scripts is always imported from its package"
     lua = files(__package__).joinpath("lua")
     for part in path.split("/"):
         lua = lua.joinpath(part)

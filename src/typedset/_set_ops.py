@@ -24,6 +24,7 @@ from ._ops import (
     Flow,
     Send,
     Sleep,
+    as_array,
     as_bytes,
     as_float_or_none,
     as_int,
@@ -286,7 +287,7 @@ class SetOps(Generic[T]):
 
     def _members(self, items: Iterable[object]) -> list[bytes]:
         """The encoded ``items``, less those this codec cannot encode (they cannot be members)."""
-        members = []
+        members: list[bytes] = []
         for item in items:
             try:
                 members.append(self.encode(cast("T", item)))
@@ -505,7 +506,7 @@ class SetOps(Generic[T]):
     def leased(self) -> Flow[list[Lease[T]]]:
         """Every lease still held, earliest deadline first; undecodable items are skipped."""
         rows = yield from run(self._script("leased", scripts.LEASED, (), _lease_rows))
-        leases = []
+        leases: list[Lease[T]] = []
         for member, deadline, token, deliveries in rows:
             try:
                 item = self.codec.loads(member)
@@ -557,8 +558,7 @@ def _present(reply: object) -> bool:
 
 
 def _list(reply: object) -> list[object]:
-    assert isinstance(reply, list | tuple), reply
-    return list(reply)
+    return list(as_array(reply))
 
 
 def _first_score(reply: object) -> float | None:
@@ -582,9 +582,9 @@ class _Head:
 
 
 def _head(reply: object) -> _Head:
-    assert isinstance(reply, list | tuple), reply
-    assert len(reply) == 3, reply
-    now, upcoming, found = reply
+    items = as_array(reply)
+    assert len(items) == 3, reply
+    now, upcoming, found = items
     return _Head(as_text(now), as_text(upcoming), pairs(found))
 
 
@@ -600,25 +600,25 @@ class _Claimed:
 
 
 def _claimed(reply: object) -> _Claimed:
-    assert isinstance(reply, list | tuple), reply
-    assert len(reply) == 6, reply
-    now, upcoming, token, deadline, found, buried = reply
-    assert isinstance(found, list | tuple), found
-    members = [(as_bytes(found[i]), as_int(found[i + 1])) for i in range(0, len(found), 2)]
+    items = as_array(reply)
+    assert len(items) == 6, reply
+    now, upcoming, token, deadline, found, buried = items
+    flat = as_array(found)
+    members = [(as_bytes(flat[i]), as_int(flat[i + 1])) for i in range(0, len(flat), 2)]
     head = _Head(as_text(now), as_text(upcoming), [])
     return _Claimed(head, as_text(token), float(as_text(deadline)), members, as_int(buried))
 
 
 def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
-    assert isinstance(reply, list | tuple), reply
+    items = as_array(reply)
     return [
         (
-            as_bytes(reply[i]),
-            float(as_text(reply[i + 1])),
-            as_text(reply[i + 2]),
-            as_int(reply[i + 3]),
+            as_bytes(items[i]),
+            float(as_text(items[i + 1])),
+            as_text(items[i + 2]),
+            as_int(items[i + 3]),
         )
-        for i in range(0, len(reply), 4)
+        for i in range(0, len(items), 4)
     ]
 
 
@@ -643,13 +643,13 @@ def _blocking_pair(reply: object) -> list[tuple[bytes, str]]:
     """BZPOPMIN's ``[key, member, score]`` (or nil on timeout)."""
     if not reply:
         return []
-    assert isinstance(reply, list | tuple), reply
-    assert len(reply) == 3, reply
-    return [(as_bytes(reply[1]), as_text(reply[2]))]
+    items = as_array(reply)
+    assert len(items) == 3, reply
+    return [(as_bytes(items[1]), as_text(items[2]))]
 
 
 def _dead_letters(reply: object) -> list[DeadLetter]:
-    letters = []
+    letters: list[DeadLetter] = []
     for raw, record in hash_entries(reply):
         parsed = _record_decoder.decode(as_bytes(record))
         score = float(parsed.score) if parsed.score else 0.0

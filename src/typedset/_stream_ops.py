@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from . import _scripts as scripts
 from ._keys import stream_keys
@@ -20,6 +20,7 @@ from ._ops import (
     PAGE_SIZE,
     Call,
     Flow,
+    as_array,
     as_bytes,
     as_float_or_none,
     as_int,
@@ -98,8 +99,8 @@ class StreamOps(Generic[V]):
         """Everything is checked and encoded before anything is sent."""
         args: list[Arg] = [_flag(readd)]
         for entry in items:
-            given: object = entry  # a caller without type checking may pass anything
-            if not isinstance(given, tuple) or len(given) != 3:
+            given = cast(object, entry)  # a caller without type checking may pass anything
+            if not isinstance(given, tuple) or len(cast("tuple[object, ...]", given)) != 3:
                 raise TypeError(f"add_many takes (key, value, score) tuples, not {entry!r}")
             key, value, score = entry
             args += [check_key(key), encode(self.codec, value), _priority_text(score, "score")]
@@ -225,7 +226,7 @@ def _priority_text(value: object, what: str) -> str:
 def _cool_down(expire_in: timedelta | float, expire_at: datetime | None) -> tuple[str, str]:
     """``("at", unix time)`` or ``("in", seconds)`` for stream_pull.lua."""
     if expire_at is not None:
-        if not isinstance(expire_at, datetime):
+        if not isinstance(cast(object, expire_at), datetime):  # an untyped caller's
             raise TypeError(f"expire_at must be a datetime, not {type(expire_at).__name__}")
         if expire_at.tzinfo is None:
             raise ValueError("expire_at must be timezone-aware (naive times are ambiguous)")
@@ -255,8 +256,7 @@ def _lenient_text(value: object) -> str:
 
 
 def _new_priorities(reply: object) -> list[float | None]:
-    assert isinstance(reply, list | tuple), reply
-    return [as_float_or_none(priority) for priority in reply]
+    return [as_float_or_none(priority) for priority in as_array(reply)]
 
 
 def _first_priority(reply: object) -> float | None:
@@ -264,30 +264,28 @@ def _first_priority(reply: object) -> float | None:
 
 
 def _keys(reply: object) -> list[str]:
-    assert isinstance(reply, list | tuple), reply
-    return [_lenient_text(key) for key in reply]
+    return [_lenient_text(key) for key in as_array(reply)]
 
 
 def _key_values(reply: object) -> list[tuple[bytes, bytes]]:
-    assert isinstance(reply, list | tuple), reply
-    return [(as_bytes(reply[i]), as_bytes(reply[i + 1])) for i in range(0, len(reply), 2)]
+    items = as_array(reply)
+    return [(as_bytes(items[i]), as_bytes(items[i + 1])) for i in range(0, len(items), 2)]
 
 
 def _triples(reply: object) -> list[tuple[bytes, str, bytes | None]]:
-    assert isinstance(reply, list | tuple), reply
+    items = as_array(reply)
     return [
         (
-            as_bytes(reply[i]),
-            as_text(reply[i + 1]),
-            None if reply[i + 2] is None else as_bytes(reply[i + 2]),
+            as_bytes(items[i]),
+            as_text(items[i + 1]),
+            None if items[i + 2] is None else as_bytes(items[i + 2]),
         )
-        for i in range(0, len(reply), 3)
+        for i in range(0, len(items), 3)
     ]
 
 
 def _lookup_reply(reply: object) -> tuple[bytes | None, float | None]:
-    assert isinstance(reply, list | tuple), reply
-    value, priority = reply
+    value, priority = as_array(reply)
     return (None if value is None else as_bytes(value)), as_float_or_none(priority)
 
 

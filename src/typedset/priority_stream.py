@@ -249,7 +249,9 @@ class _Values(ValuesView[V]):
         self._stream = stream
 
     def __iter__(self) -> Iterator[V]:
-        return (cast("V", value) for _, value in self._stream._walk(with_values=True))
+        # the views are the stream's own: _walk is private to this module, not to the class
+        walk = self._stream._walk  # pyright: ignore[reportPrivateUsage]
+        return (cast("V", value) for _, value in walk(with_values=True))
 
 
 class _Items(ItemsView[str, V]):
@@ -258,7 +260,8 @@ class _Items(ItemsView[str, V]):
         self._stream = stream
 
     def __iter__(self) -> Iterator[tuple[str, V]]:
-        return ((key, cast("V", value)) for key, value in self._stream._walk(with_values=True))
+        walk = self._stream._walk  # pyright: ignore[reportPrivateUsage] # see _Values
+        return ((key, cast("V", value)) for key, value in walk(with_values=True))
 
 
 class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):

@@ -40,13 +40,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    MultipleResults,
     RuleBasedStateMachine,
     initialize,
     invariant,
@@ -100,7 +101,7 @@ def _server_time(client: SyncClient) -> Callable[[], float]:
     def clock() -> float:
         reply = client.execute_command("TIME")
         assert isinstance(reply, list | tuple), reply
-        seconds, micros = reply
+        seconds, micros = cast("Sequence[bytes | str]", reply)  # two bulk strings
         return int(seconds) + int(micros) / 1_000_000
 
     return clock
@@ -115,7 +116,7 @@ def _close(client: object) -> None:
 async def _aclose(client: object) -> None:
     close = getattr(client, "aclose", None)
     if callable(close):
-        await close()
+        await cast("Callable[[], Awaitable[object]]", close)()  # aclose() is a coroutine
 
 
 class _Comparison(RuleBasedStateMachine):
@@ -403,7 +404,8 @@ def sorted_set_machine(
         def processing(self, how: str) -> Any:
             result = self.both(lambda s: _process(s, how, self.wait_past))
             if result is None:
-                return multiple()
+                nothing: MultipleResults[object] = multiple()
+                return nothing
             (_, expected), (_, got) = result
             self.same_leases([expected], [got])
             self.issued += 1
@@ -533,7 +535,7 @@ def priority_stream_machine(
             expected, got = result
             assert got == expected, (got, expected)
             if isinstance(expected, dict):
-                assert list(got) == list(expected), "same order"
+                assert list(got) == list(cast("dict[object, object]", expected)), "same order"
 
         @rule(key=stream_keys, value=items, score=stream_scores, readd=st.booleans())
         def add(self, key: str, value: str, score: float, readd: bool) -> None:

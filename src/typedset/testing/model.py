@@ -145,7 +145,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         max_deliveries: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        given: object = name
+        given = cast(object, name)  # an untyped caller may pass anything
         if not isinstance(given, str) or not given:
             raise ValueError("name must be a non-empty str")
         if on_duplicate not in _POLICIES:
@@ -267,9 +267,9 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     def _lease_members(self, op: str, leases: Iterable[Lease[T]]) -> list[tuple[int, bytes]]:
         """``(claim, member)`` of each lease, all checked before anything changes."""
         name = self.name.encode("utf-8", "surrogateescape")
-        found = []
+        found: list[tuple[int, bytes]] = []
         for lease in leases:
-            given: object = lease
+            given = cast(object, lease)  # an untyped caller may pass anything
             if not isinstance(given, Lease):
                 raise TypeError(f"{op} takes leases returned by claim, not {type(given).__name__}")
             claim, _, rest = cast("Lease[object]", given).token.partition(b":")
@@ -377,7 +377,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         if not taken:
             return []
         self._claims += 1
-        leases = []
+        leases: list[Lease[T]] = []
         for member, score in taken:
             count = self._deliveries.get(member, 0) + 1
             self._deliveries[member] = count
@@ -538,7 +538,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def _members_of(self, other: Iterable[object]) -> set[bytes]:
         """Encoded forms of ``other``; what cannot be encoded cannot be a member."""
-        found = set()
+        found: set[bytes] = set()
         for item in other:
             with contextlib.suppress(EncodeError):
                 found.add(self._encode(item))

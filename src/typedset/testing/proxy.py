@@ -23,7 +23,7 @@ import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal
+from typing import Literal, cast
 from urllib.parse import urlparse
 
 from .._resp import Parser, ProtocolError
@@ -139,7 +139,10 @@ class FaultProxy:
             except ProtocolError:
                 commands = []
             with self._lock:
-                self.commands += [tuple(c) for c in commands if isinstance(c, list)]
+                # a client's command is an array of bulk strings
+                self.commands += [
+                    tuple(cast("list[bytes]", c)) for c in commands if isinstance(c, list)
+                ]
             try:
                 server.sendall(data)
             except OSError:

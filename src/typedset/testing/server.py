@@ -117,7 +117,9 @@ def _stop_live_servers() -> None:
     A forked child inherits the set but not the servers: its exit leaves them alone.
     """
     errors: list[Exception] = []
-    for server in [server for server in _LIVE if server._owner == os.getpid()]:
+    # this module's own bookkeeping, read by its exit hook: private to the module
+    owned = [s for s in _LIVE if s._owner == os.getpid()]  # pyright: ignore[reportPrivateUsage]
+    for server in owned:
         try:
             server.stop()
         except Exception as error:  # stop the others all the same

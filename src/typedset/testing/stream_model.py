@@ -67,7 +67,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         decay: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        given: object = name
+        given = cast(object, name)  # an untyped caller may pass anything
         if not isinstance(given, str) or not given:
             raise ValueError("name must be a non-empty str")
         self.name = name
@@ -131,7 +131,8 @@ class MemoryPriorityStream(Mapping[str, V]):
         expire_in: timedelta | float = timedelta(days=1),
         expire_at: datetime | None = None,
     ) -> dict[str, V]:
-        if isinstance(count, bool) or not isinstance(count, int):
+        given = cast(object, count)  # an untyped caller may pass anything
+        if isinstance(given, bool) or not isinstance(given, int):
             raise TypeError("count must be an int")
         if count < 1:
             raise ValueError("count must be >= 1")
