@@ -1,4 +1,5 @@
-"""The code stays clean: ruff (lint and format) and mypy --strict over src, tests, benchmarks."""
+"""The code stays clean: ruff (lint and format) and mypy --strict over src, tests and
+benchmarks; basedpyright strict over src."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def test_ruff_format_is_clean() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_basedpyright_strict_is_clean() -> None:
+    """basedpyright strict (``[tool.basedpyright]`` in pyproject.toml) reports nothing on src."""
+    result = subprocess.run(
+        [sys.executable, "-m", "basedpyright", "--project", str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors, 0 warnings" in result.stdout, result.stdout

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeAlias, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeAlias, TypeVar, cast, overload
 
 import msgspec
 
@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+#: A constructor's own type variable (``self: MsgspecCodec[U]``: pyright refuses the class's).
+U = TypeVar("U")
 NT = TypeVar("NT", bound=NamedTuple)
 
 #: Any value the stdlib ``json`` module round-trips.
@@ -57,7 +59,7 @@ class StrCodec(_Stateless):
     binary: ClassVar[bool] = False
 
     def dumps(self, obj: str, /) -> bytes:
-        if not isinstance(obj, str):
+        if not isinstance(cast(object, obj), str):  # an untyped caller's item
             raise EncodeError(f"StrCodec encodes str, not {type(obj).__name__}")
         return obj.encode()
 
@@ -71,7 +73,7 @@ class BytesCodec(_Stateless):
     binary: ClassVar[bool] = True
 
     def dumps(self, obj: bytes, /) -> bytes:
-        if not isinstance(obj, bytes | bytearray | memoryview):
+        if not isinstance(cast(object, obj), bytes | bytearray | memoryview):
             raise EncodeError(f"BytesCodec encodes bytes, not {type(obj).__name__}")
         return bytes(obj)
 
@@ -108,7 +110,7 @@ class MsgspecCodec(Generic[T]):
 
     @overload
     def __init__(
-        self: MsgspecCodec[T], type: type[T], format: Literal["json", "msgpack"] = ...
+        self: MsgspecCodec[U], type: type[U], format: Literal["json", "msgpack"] = ...
     ) -> None: ...
     @overload
     def __init__(
@@ -166,14 +168,16 @@ class NamedTupleCodec(Generic[NT]):
     binary: ClassVar[bool] = False
 
     def __init__(self, cls: type[NT]) -> None:
-        given: object = cls
-        if not (isinstance(given, type) and issubclass(given, tuple) and hasattr(given, "_fields")):
+        given = cast(object, cls)  # an untyped caller may pass anything
+        if not (isinstance(given, type) and issubclass(given, tuple)) or not hasattr(
+            cls, "_fields"
+        ):
             raise TypeError(f"NamedTupleCodec needs a NamedTuple class, not {cls!r}")
         self.cls = cls
         self._build: Callable[..., NT] = cls
 
     def dumps(self, obj: NT, /) -> bytes:
-        if not isinstance(obj, self.cls):
+        if not isinstance(obj, self.cls):  # pyright: ignore[reportArgumentType]  (a NamedTuple class, checked in __init__)
             raise EncodeError(
                 f"NamedTupleCodec({self.cls.__qualname__}) cannot encode {type(obj).__name__}"
             )
@@ -190,7 +194,8 @@ class NamedTupleCodec(Generic[NT]):
         return self._build(**fields)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NamedTupleCodec) and other.cls is self.cls
+        theirs: object = getattr(other, "cls", None)
+        return isinstance(other, NamedTupleCodec) and theirs is self.cls
 
     def __hash__(self) -> int:
         return hash((NamedTupleCodec, self.cls))

@@ -53,7 +53,11 @@ class _StreamBase(Collection[C, V]):
     # each twin repeats the overloads for the checker (no run-time change).
     @overload
     def __init__(
-        self: _StreamBase[C, str], client: C, name: str, *, decay: float = 1.0
+        self: _StreamBase[C, str],  # pyright: ignore[reportInvalidTypeVarUse]  (mypy needs C)
+        client: C,
+        name: str,
+        *,
+        decay: float = 1.0,
     ) -> None: ...
     @overload
     def __init__(

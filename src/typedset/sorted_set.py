@@ -73,7 +73,7 @@ class _SetBase(Collection[C, T]):
     # these overloads for the checker (under ``TYPE_CHECKING``: no run-time change).
     @overload
     def __init__(
-        self: _SetBase[C, str],
+        self: _SetBase[C, str],  # pyright: ignore[reportInvalidTypeVarUse]  (mypy needs C here)
         client: C,
         name: str,
         *,
@@ -120,11 +120,13 @@ class _SetBase(Collection[C, T]):
         It can when ``other`` is a typedset set on the same client, with the
         same codec, in the same cluster slot.
         """
+        source = _typedset_set(other)
+        if source is None:
+            return False
         return (
-            isinstance(other, _SetBase)
-            and other._client is self._client
-            and other._ops.codec == self._ops.codec
-            and (not self._backend.clustered or key_slot(self.name) == key_slot(other.name))
+            source._client is self._client
+            and source._ops.codec == self._ops.codec
+            and (not self._backend.clustered or key_slot(self.name) == key_slot(source.name))
         )
 
     def _combine(self, op: _Op, other: Iterable[Any]) -> Flow[int]:
@@ -666,6 +668,14 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
         # A set the server can read is sent by name; anything else is read here first.
         items = other if self._server_side(other) else await _collect(other)
         await self._flow(self._combine(op, cast("Iterable[Any]", items)))
+
+
+def _typedset_set(value: object) -> _SetBase[Any, Any] | None:
+    """``value`` if it is a typedset set (of any client and item type), else ``None``."""
+    if not isinstance(value, _SetBase):
+        return None
+    # mypy narrows to _SetBase[Any, Any] already; pyright to unknown parameters.
+    return cast("_SetBase[Any, Any]", value)  # type: ignore[redundant-cast]
 
 
 async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
