@@ -464,29 +464,11 @@ class SetOps(Generic[T]):
         return leases, bad
 
     def _token(self, fence: str, member: bytes) -> bytes:
-        """A lease's token: the claim's fence value, the set's name and the member.
-
-        The name makes a lease of one set useless on another (whose fence
-        counter may well reach the same value).
-        """
-        name = self.keys.pending.encode("utf-8", "surrogateescape")
-        return b"%s:%d:%s%s" % (fence.encode(), len(name), name, member)
+        return lease_token(self.keys.pending, fence, member)
 
     def _lease_args(self, op: str, leases: Iterable[object]) -> tuple[Arg, ...]:
         """``fence, member`` pairs for the lease scripts; all checked before anything is sent."""
-        name = self.keys.pending.encode("utf-8", "surrogateescape")
-        args: list[Arg] = []
-        for lease in leases:
-            if not isinstance(lease, Lease):
-                raise TypeError(f"{op} takes leases returned by claim, not {type(lease).__name__}")
-            fence, _, rest = cast("Lease[object]", lease).token.partition(b":")
-            size, _, rest = rest.partition(b":")
-            if not fence.isdigit() or not size.isdigit():
-                raise ValueError(f"{op}: {lease!r} has no valid lease token")
-            if rest[: int(size)] != name or len(name) != int(size):
-                raise ValueError(f"{op}: {lease!r} is a lease of another collection, not {name!r}")
-            args += [fence, rest[int(size) :]]
-        return tuple(args)
+        return tuple(part for pair in lease_parts(op, self.keys.pending, leases) for part in pair)
 
     def ack(self, leases: Iterable[Lease[T]], op: str) -> Call[int]:
         """Finish the leases that are still held; the reply counts them."""
@@ -620,6 +602,37 @@ def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
         )
         for i in range(0, len(items), 4)
     ]
+
+
+def lease_token(name: str, fence: str | int, member: bytes) -> bytes:
+    """A lease's token: its claim's fence value, the set's name and the member.
+
+    ``b"<fence>:<len(name)>:<name><member>"``. The name makes a lease of one
+    set useless on another (whose fence counter may well reach the same value).
+    """
+    encoded = name.encode("utf-8", "surrogateescape")
+    return b"%s:%d:%s%s" % (str(fence).encode(), len(encoded), encoded, member)
+
+
+def lease_parts(op: str, name: str, leases: Iterable[object]) -> list[tuple[bytes, bytes]]:
+    """``(fence, member)`` of each of ``name``'s leases; every lease is checked first.
+
+    ``TypeError`` for what is not a lease, ``ValueError`` for a token that is
+    not one or names another set (see :func:`lease_token`).
+    """
+    encoded = name.encode("utf-8", "surrogateescape")
+    found: list[tuple[bytes, bytes]] = []
+    for lease in leases:
+        if not isinstance(lease, Lease):
+            raise TypeError(f"{op} takes leases returned by claim, not {type(lease).__name__}")
+        fence, _, rest = cast("Lease[object]", lease).token.partition(b":")
+        size, _, rest = rest.partition(b":")
+        if not fence.isdigit() or not size.isdigit():
+            raise ValueError(f"{op}: {lease!r} has no valid lease token")
+        if len(encoded) != int(size) or rest[: len(encoded)] != encoded:
+            raise ValueError(f"{op}: {lease!r} is a lease of another collection, not {encoded!r}")
+        found.append((fence, rest[len(encoded) :]))
+    return found
 
 
 def check_ttl(ttl: object) -> float:

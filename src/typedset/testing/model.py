@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Generic, cast, overload
 from typing_extensions import TypeVar
 
 from .. import DeadLetter, Lease, Processing
-from .._set_ops import check_delay, check_ttl
+from .._set_ops import check_delay, check_ttl, lease_parts, lease_token
 from ..codecs import StrCodec
 from ..errors import EncodeError
 from ..protocols import OnDuplicate, Scorer, Serializer
@@ -256,30 +256,12 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return self._visible(now)
 
     def _token(self, claim: int, member: bytes) -> bytes:
-        """A lease's token: its claim's number, this set's name and the member.
-
-        The name makes a lease of one set useless on another, as the real
-        tokens do (the same format: ``b"<claim>:<len(name)>:<name><member>"``).
-        """
-        name = self.name.encode("utf-8", "surrogateescape")
-        return b"%d:%d:%s%s" % (claim, len(name), name, member)
+        """A lease's token, in the real tokens' format (``_set_ops.lease_token``)."""
+        return lease_token(self.name, claim, member)
 
     def _lease_members(self, op: str, leases: Iterable[Lease[T]]) -> list[tuple[int, bytes]]:
         """``(claim, member)`` of each lease, all checked before anything changes."""
-        name = self.name.encode("utf-8", "surrogateescape")
-        found: list[tuple[int, bytes]] = []
-        for lease in leases:
-            given = cast(object, lease)  # an untyped caller may pass anything
-            if not isinstance(given, Lease):
-                raise TypeError(f"{op} takes leases returned by claim, not {type(given).__name__}")
-            claim, _, rest = cast("Lease[object]", given).token.partition(b":")
-            size, _, rest = rest.partition(b":")
-            if not claim.isdigit() or not size.isdigit():
-                raise ValueError(f"{op}: {given!r} has no valid lease token")
-            if len(name) != int(size) or rest[: len(name)] != name:
-                raise ValueError(f"{op}: {given!r} is a lease of another collection, not {name!r}")
-            found.append((int(claim), rest[len(name) :]))
-        return found
+        return [(int(claim), member) for claim, member in lease_parts(op, self.name, leases)]
 
     def _holds(self, claim: int, member: bytes) -> bool:
         held = self._held.get(member)
