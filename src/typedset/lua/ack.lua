@@ -13,8 +13,7 @@ local _, leased, held, deliveries = open_set()
 local done, seen = {}, {}
 for i = 1, #ARGV, 2 do
   local token, member = ARGV[i], ARGV[i + 1]
-  local value = not seen[member] and redis.call('HGET', held, member)
-  if value and held_token(value) == token then
+  if not seen[member] and held_under(held, member, token) then
     seen[member] = true
     done[#done + 1] = member
   end

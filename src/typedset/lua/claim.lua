@@ -38,10 +38,7 @@ while #claimed < count do
     else
       leaving[#leaving + 1] = member
       local n = tonumber(delivered[j] or '0')
-      if limit > 0 and n >= limit then
-        local reason = 'delivered ' .. n .. ' times without an ack (max_deliveries=' .. limit .. ')'
-        bury(dead, member, page[2 * j], reason, now_text)
-        redis.call('HDEL', deliveries, member)
+      if bury_if_overdelivered(dead, deliveries, member, page[2 * j], n, limit, now_text) then
         buried = buried + 1
       else
         claimed[#claimed + 1] = member

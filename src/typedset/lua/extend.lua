@@ -15,8 +15,7 @@ local deadline = time_text(now + tonumber(ARGV[1]))
 local extended, seen = 0, {}
 for i = 2, #ARGV, 2 do
   local token, member = ARGV[i], ARGV[i + 1]
-  local value = not seen[member] and redis.call('HGET', held, member)
-  if value and held_token(value) == token then
+  if not seen[member] and held_under(held, member, token) then
     seen[member] = true
     redis.call('ZADD', leased, 'XX', deadline, member)
     extended = extended + 1

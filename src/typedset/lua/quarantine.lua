@@ -20,8 +20,8 @@ for i = 1, #ARGV, 4 do
     score = current
     redis.call('ZREM', pending, member)
   end
-  local value = token ~= '' and redis.call('HGET', held, member)
-  if value and held_token(value) == token then
+  local value = token ~= '' and held_under(held, member, token)
+  if value then
     score = held_score(value)
     redis.call('ZREM', leased, member)
     redis.call('HDEL', held, member)

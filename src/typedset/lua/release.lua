@@ -17,17 +17,13 @@ local limit = tonumber(ARGV[2])
 local released = 0
 for i = 3, #ARGV, 2 do
   local token, member = ARGV[i], ARGV[i + 1]
-  local value = redis.call('HGET', held, member)
-  if value and held_token(value) == token then
+  local value = held_under(held, member, token)
+  if value then
     local score = ARGV[1] == '' and held_score(value) or time_text(now + tonumber(ARGV[1]))
     redis.call('ZREM', leased, member)
     redis.call('HDEL', held, member)
     local n = tonumber(redis.call('HGET', deliveries, member) or '0')
-    if limit > 0 and n >= limit then
-      local reason = 'delivered ' .. n .. ' times without an ack (max_deliveries=' .. limit .. ')'
-      bury(dead, member, score, reason, now_text)
-      redis.call('HDEL', deliveries, member)
-    else
+    if not bury_if_overdelivered(dead, deliveries, member, score, n, limit, now_text) then
       put_back(pending, member, score)
     end
     released = released + 1

@@ -21,6 +21,14 @@ local function held_score(value)
   return string.sub(value, string.find(value, ' ', 1, true) + 1)
 end
 
+-- The "held" value of MEMBER when it is held under TOKEN, else false: the
+-- check that makes a stale lease change nothing.
+local function held_under(held, member, token)
+  local value = redis.call('HGET', held, member)
+  if value and held_token(value) == token then return value end
+  return false
+end
+
 -- Put MEMBER back in pending at SCORE. A copy already pending (added again
 -- while under lease) keeps the lower of the two scores: merging never
 -- delays work that was due.
@@ -31,6 +39,16 @@ end
 -- Record MEMBER in the dead-letter store with REASON and SCORE.
 local function bury(dead, member, score, reason, now_text)
   redis.call('HSET', dead, member, cjson.encode({reason = reason, score = score, at = now_text}))
+end
+
+-- When N deliveries without an ack reached LIMIT (0: no limit), move MEMBER
+-- to the dead-letter store at SCORE, forget its count, and return true.
+local function bury_if_overdelivered(dead, deliveries, member, score, n, limit, now_text)
+  if limit <= 0 or n < limit then return false end
+  local reason = 'delivered ' .. n .. ' times without an ack (max_deliveries=' .. limit .. ')'
+  bury(dead, member, score, reason, now_text)
+  redis.call('HDEL', deliveries, member)
+  return true
 end
 
 -- Return the leases that ended (deadline <= now) to pending with their
