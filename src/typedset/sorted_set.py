@@ -51,7 +51,7 @@ C = TypeVar("C")
 #: The element type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
 S = TypeVar("S")
-Owner = TypeVar("Owner")
+Owner = TypeVar("Owner", bound="_Named")
 _Op = Literal["or", "and", "sub", "xor"]
 log = logging.getLogger("typedset")
 
@@ -749,21 +749,24 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
         return await self._call(self._ops.available())
 
 
-class _LeaseOwner(Protocol[T]):
-    """What a blocking ``processing`` block needs of its collection (a set or its model)."""
+class _Named(Protocol):
+    """A collection, as far as a processing block's warning needs it."""
 
     @property
     def name(self) -> str: ...
+
+
+class _LeaseOwner(_Named, Protocol[T]):
+    """What a blocking ``processing`` block needs of its collection (a set or its model)."""
+
     def ack(self, lease: Lease[T]) -> bool: ...
     def release(self, lease: Lease[T], *, delay: float | None = None) -> bool: ...
     def extend(self, lease: Lease[T], ttl: float) -> bool: ...
 
 
-class _AsyncLeaseOwner(Protocol[T]):
+class _AsyncLeaseOwner(_Named, Protocol[T]):
     """What an ``async with`` processing block needs of its collection."""
 
-    @property
-    def name(self) -> str: ...
     async def ack(self, lease: Lease[T]) -> bool: ...
     async def release(self, lease: Lease[T], *, delay: float | None = None) -> bool: ...
     async def extend(self, lease: Lease[T], ttl: float) -> bool: ...
@@ -805,7 +808,7 @@ class _Block(Generic[Owner, T]):
         log.warning(
             "typedset: %s: the lease of %r ended before its work did; the item may have been "
             "delivered again (extend long jobs' leases)",
-            getattr(self._owner, "name", "?"),
+            self._owner.name,
             lease.item,
         )
 
