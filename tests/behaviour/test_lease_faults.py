@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 import signal
@@ -34,16 +33,13 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+from test_faults import Faulty, _sent_since
+from test_faults import proxy as proxy  # the fixture: a FaultProxy before the server
 
-from conftest import Server
 from typedset import Lease, SortedSet
 from typedset._keys import set_keys
-from typedset.aio import AsyncSortedSet
 from typedset.testing import FaultProxy, PrivateServer
-from typedset.testing.blocking import BlockingView
 
-#: What a client sends when it (re)connects, not on behalf of a call.
-HANDSHAKE = {b"HELLO", b"CLIENT", b"SELECT", b"PING", b"AUTH", b"READONLY"}
 #: An outcome nobody could know: the connection failed after the command left.
 UNKNOWN = (redis.ConnectionError, redis.TimeoutError)
 
@@ -279,59 +275,29 @@ def test_workers_killed_at_random_lose_nothing_and_duplicate_only_their_own_leas
 LOST_TTL = 0.5
 
 
-@pytest.fixture(scope="module")
-def proxy(server: Server) -> Iterator[FaultProxy]:
-    with FaultProxy(server.url) as running:
-        yield running
-
-
-class Faulty:
-    """A sorted set on a client that talks through the proxy, blocking or asyncio."""
-
-    def __init__(self, flavour: str, proxy: FaultProxy) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        if flavour == "sync":
-            self.client: Any = redis.Redis(host="127.0.0.1", port=proxy.port)
-        else:
-            self.loop = asyncio.new_event_loop()
-            self.client = redis.asyncio.Redis(host="127.0.0.1", port=proxy.port)
-
-    def sorted_set(self, name: str) -> Any:
-        if self.loop is None:
-            return SortedSet(self.client, name)
-        return BlockingView(AsyncSortedSet(self.client, name), self.loop)
-
-    def close(self) -> None:
-        if self.loop is None:
-            self.client.close()
-            return
-        self.loop.run_until_complete(self.client.aclose())
-        self.loop.close()
-
-
 @pytest.fixture(params=["sync", "async"])
 def faulty(request: pytest.FixtureRequest, proxy: FaultProxy) -> Iterator[Faulty]:
-    made = Faulty(str(request.param), proxy)
+    made = Faulty(str(request.param), "cut", proxy)
     yield made
     made.close()
 
 
 def _cut_during(proxy: FaultProxy, faulty: Faulty, plain: redis.Redis, name: str) -> Any:
     """A set of three items on the faulty client, warmed up, with the next reply armed to be cut."""
-    warm = faulty.sorted_set(name + ":warm")  # connects and loads the scripts on the server
+    warm = faulty.collection(False, name + ":warm")  # connects and loads the scripts on the server
     warm.update_scored([("w", 1.0)])
     warm.release_many(warm.claim())
     warm.take(1)
     for key in (name + ":warm", *plain.scan_iter(match=f"{{{name}:warm}}:*")):
         plain.delete(key)
-    s = faulty.sorted_set(name)
+    s = faulty.collection(False, name)
     s.update_scored([("a", 1.0), ("b", 2.0), ("c", 3.0)])  # its first call checks the name
     proxy.cut_next_reply()
     return s
 
 
 def _sent_once(proxy: FaultProxy, start: int) -> None:
-    sent = [c for c in proxy.commands[start:] if c[0].upper() not in HANDSHAKE]
+    sent = _sent_since(proxy, start)
     assert len(sent) == 1, sent  # sent once, never again
 
 
