@@ -44,6 +44,7 @@ class Collection(Generic[C, T]):
     The first operation of a name on a client first checks the name's kind
     marker (``name_claim``): a sorted set and a priority stream given the
     same name get :class:`~typedset.NameClashError` instead of sharing keys.
+    That check is one more round trip, once per name, kind and client.
     """
 
     _asyncio: ClassVar[bool] = False
@@ -92,15 +93,19 @@ class Collection(Generic[C, T]):
 
     @property
     def name(self) -> str:
-        """The key the collection's items live at; its other keys share its cluster slot."""
+        """The key the collection's items live at; its other keys share its cluster slot.
+
+        No I/O; O(1).
+        """
         return self._name
 
     @property
     def serializer(self) -> Serializer[T]:
-        """The codec items are stored with."""
+        """The codec items are stored with (``StrCodec()`` unless given). No I/O; O(1)."""
         return self._codec
 
     def __repr__(self) -> str:
+        """``SortedSet('jobs', serializer=StrCodec())``: name and codec, no I/O."""
         return f"{type(self).__name__}({self._name!r}, serializer={self._codec!r})"
 
 

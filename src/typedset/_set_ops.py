@@ -78,7 +78,22 @@ Cursor = tuple[str, bytes]
 
 
 class DeadLetter(msgspec.Struct, frozen=True):
-    """A stored item that could not be decoded, kept with why and when."""
+    """An item a sorted set moved to its dead-letter store, kept with why and when.
+
+    ``SortedSet.dead_letters()`` returns them; ``requeue_dead()`` puts them
+    back. An item lands here when it cannot be decoded (``pop``, ``take``,
+    ``peek``, ``claim``, iteration) or was claimed ``max_deliveries`` times
+    without an ack. A plain value: reading its fields is no I/O.
+
+    ``raw``
+        The member's bytes, exactly as stored.
+    ``reason``
+        Why it was moved: the decoder's error, or the delivery count.
+    ``score``
+        The score it had (``0.0`` if unknown); ``requeue_dead`` restores it.
+    ``at``
+        When it was moved, in server time (Unix seconds).
+    """
 
     raw: bytes
     reason: str
@@ -89,11 +104,28 @@ class DeadLetter(msgspec.Struct, frozen=True):
 class Lease(msgspec.Struct, Generic[T], frozen=True):
     """A claimed item, held until ``deadline`` (server time) unless acked, released or extended.
 
-    ``deliveries`` counts the claims of this item without an ack, this one
-    included (1 on the first claim). ``token`` is opaque: it names this lease
-    and no other, so acting on a lease that ended (it expired and the item was
-    claimed again) changes nothing. A lease is an immutable value; ``extend``
-    moves the deadline on the server, not in this object.
+    What ``SortedSet.claim`` and ``leased`` return; hand it back to ``ack``,
+    ``release`` or ``extend`` (or their ``_many`` forms) of the same set. A
+    lease is an immutable value: reading it is no I/O, and ``extend`` moves
+    the deadline on the server, not in this object.
+
+    >>> [lease] = s.claim(ttl=30)                           # doctest: +SKIP
+    >>> lease.item, lease.deliveries                        # doctest: +SKIP
+    ('a', 1)
+    >>> s.ack(lease)                                        # doctest: +SKIP
+    True
+
+    ``item``
+        The claimed item, decoded.
+    ``deadline``
+        When the lease ends unless extended, in server time (Unix seconds).
+    ``deliveries``
+        The claims of this item without an ack, this one included (1 on the
+        first claim).
+    ``token``
+        Opaque: it names this lease of this set and no other, so acting on a
+        lease that ended (it expired and the item was claimed again) changes
+        nothing, and a lease of another set is refused with ``ValueError``.
     """
 
     item: T
@@ -102,6 +134,7 @@ class Lease(msgspec.Struct, Generic[T], frozen=True):
     token: bytes
 
     def __repr__(self) -> str:
+        """``Lease('a', deadline=..., deliveries=1)``: the opaque token is left out."""
         return f"Lease({self.item!r}, deadline={self.deadline!r}, deliveries={self.deliveries})"
 
 

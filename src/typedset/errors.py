@@ -12,18 +12,31 @@ __all__ = ["DecodeError", "EncodeError", "NameClashError", "TypedsetError"]
 
 
 class TypedsetError(Exception):
-    """Base class of typedset's own exceptions."""
+    """Base class of typedset's own exceptions.
+
+    Each subclass also derives from the builtin a Python user would catch
+    (``TypeError``, ``ValueError``), so ``except ValueError`` keeps working.
+    """
 
 
 class EncodeError(TypedsetError, TypeError):
-    """The serializer could not encode an item; nothing was written."""
+    """The serializer could not encode an item; nothing was written.
+
+    Raised before anything is sent: a method that takes many items (``update``,
+    ``add_many``) encodes them all first, so one bad item writes none of them.
+    """
 
 
 class DecodeError(TypedsetError, ValueError):
     """A stored item could not be decoded.
 
-    The item has been moved, raw bytes and reason, to the collection's
-    dead-letter store (see ``dead_letters()`` and ``requeue_dead()``).
+    From a sorted set (``pop``, ``processing``), the item has already been
+    moved, raw bytes and reason, to the set's dead-letter store (see
+    ``dead_letters()`` and ``requeue_dead()``); the methods that return
+    several items (``take``, ``claim``, ``peek``, iteration) move such items
+    and skip them instead of raising. From a priority stream's ``s[key]`` and
+    ``get``, the value stays where it is; ``pull`` keeps undecodable values
+    in ``dead_letters()`` and skips them.
     """
 
     def __init__(self, raw: bytes, reason: str) -> None:
