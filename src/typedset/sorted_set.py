@@ -148,8 +148,44 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
     ``SortedSet(client, "jobs")`` holds ``str``; pass ``serializer=`` to hold
     another type (``MsgspecCodec(Task)`` gives a ``SortedSet[Task]``). Items
-    are added with score 0 unless given a score or a ``scorer``. The ZSET
-    lives at exactly ``name``; other keys share its cluster slot.
+    are added with score 0 unless given a score or a ``scorer``;
+    ``on_duplicate`` says what adding a present item does to its score
+    (``"replace"``, ``"keep"``, ``"min"`` or ``"max"``), and
+    ``max_deliveries`` after how many claims without an ack an item goes to
+    the dead-letter store. A ``MutableSet``: ``in``, ``len()``, iteration in
+    score order, ``|=`` and the other in-place operators.
+
+    >>> s = SortedSet(redis.Redis(), "jobs")                # doctest: +SKIP
+    >>> s.add("b", score=2); s.add("a", score=1)            # doctest: +SKIP
+    >>> s.pop(), "b" in s, len(s)                           # doctest: +SKIP
+    ('a', True, 1)
+
+    Keys, for the name ``jobs``: the pending items are the ZSET ``jobs``
+    itself (any ZSET producer, redset's included, can feed it); leases live
+    in ``{jobs}:leased`` (ZSET), ``{jobs}:held`` and ``{jobs}:deliveries``
+    (HASHes), undecodable or over-delivered items in ``{jobs}:dead``, the
+    lease counter in ``{jobs}:fence`` and the kind marker in ``{jobs}:kind``.
+    All share the name's cluster slot (``jobs:{t}`` gets ``jobs:{t}:dead``).
+
+    Costs, for N items in the set, M in the call and L leases held:
+
+    * ``add``, ``discard``, ``remove``, ``pop``, ``peek``: one round trip; O(log N)
+    * ``in``, ``len()``, ``score``: one round trip; O(1)
+    * ``take(n)``, ``claim(n)``: one round trip; O(n log N)
+    * ``ack``, ``release``, ``extend``: one round trip; O(log N + log L)
+    * ``update``: one round trip per 10,000 items; O(M log N)
+    * iteration: one round trip per 500 items; O(N)
+    * ``|=``, ``-=``, ``^=``: one round trip, atomic; O(M log N)
+
+    The methods that read the head or act on a lease (``pop``, ``take``,
+    ``peek``, ``claim``, ``ack`` and the like) first return every lease
+    whose deadline has passed to the pending set, O(log N) each: a lease
+    expires once, so that cost is amortised over all calls. The first run
+    of a script on a server costs one more round trip (its EVALSHA misses
+    and it is sent whole), as does the first operation of a name on a
+    client (its kind check). Comparisons (``<=``, ``==``, ...) are the
+    ``Set`` ABC's: they iterate, then test ``in`` item by item, one round
+    trip per test made on a typedset set.
     """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
@@ -182,7 +218,14 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def add(self, item: T, score: float | None = None) -> None:
         """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default.
 
-        An item already present follows ``on_duplicate``. One round trip; O(log N).
+        The default is 0, or the server's clock in a ``TimeSortedSet`` and a
+        ``ScheduledSet``. An item already present follows ``on_duplicate``.
+
+        >>> s.add("a"); s.add("b", score=-1)                # doctest: +SKIP
+        >>> s.pop()                                         # doctest: +SKIP
+        'b'
+
+        One round trip; O(log N).
         """
         self._call(self._ops.add(item, score))
 
@@ -191,23 +234,32 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
         Every item is encoded before anything is sent, so a bad item writes
         nothing; the chunks are not one transaction. Time-scored items of one
-        chunk share one server timestamp.
+        chunk share one server timestamp. O(M log N) for M items.
         """
         self._flow(self._ops.update(items))
 
     def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        """Add many ``(item, score)`` pairs. One round trip per 10,000 pairs."""
+        """Add many ``(item, score)`` pairs, as ``add(item, score)`` would.
+
+        Checked and encoded before anything is sent, like ``update``. One
+        round trip per 10,000 pairs; O(M log N) for M pairs.
+        """
         self._flow(self._ops.update_scored(pairs))
 
     def increment(self, item: T, by: float = 1.0) -> float:
         """Add ``by`` to the score of a present item; return the new score.
 
-        ``KeyError`` if the item is absent (it is never created). One round trip; O(log N).
+        ``KeyError`` if the item is absent (it is never created).
+
+        >>> s.add("a", score=1); s.increment("a", by=2)     # doctest: +SKIP
+        3.0
+
+        One round trip; O(log N).
         """
         return self._call(self._ops.increment(item, by))
 
     def discard(self, item: T) -> None:
-        """Remove ``item`` if present. One round trip; O(log N)."""
+        """Remove ``item`` if present; a lease on it is untouched. One round trip; O(log N)."""
         self._call(self._ops.discard(item))
 
     def remove(self, item: T) -> None:
@@ -215,7 +267,10 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self._call(self._ops.remove(item))
 
     def clear(self) -> None:
-        """Remove every item (dead letters are kept). One round trip; O(N)."""
+        """Remove every item and end every lease (dead letters are kept).
+
+        One round trip; O(N + L) for L leases held.
+        """
         self._call(self._ops.clear())
 
     # --- consuming ---------------------------------------------------------------
@@ -225,7 +280,16 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
         With ``timeout``, wait up to that many seconds for one. An item that
         cannot be decoded is moved to the dead-letter store and
-        :class:`~typedset.DecodeError` is raised. One round trip; O(log N).
+        :class:`~typedset.DecodeError` is raised. At most once: a popped item
+        is gone even if its consumer then fails (``claim`` is at least once).
+
+        >>> s.add("a"); s.pop()                             # doctest: +SKIP
+        'a'
+
+        One round trip; O(log N), after expired leases go back (O(log N) each,
+        amortised). Waiting costs two round trips per second (a script and a
+        ``BZPOPMIN`` of at most a second), and one more once an item comes;
+        a ``ScheduledSet`` polls instead, a round trip every 2 to 50 ms.
         """
         return self._flow(self._ops.pop(timeout))
 
@@ -233,8 +297,14 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Remove and return up to ``n`` items in score order; ``[]`` for ``n <= 0``.
 
         With ``timeout``, wait up to that many seconds for the first. Items
-        that cannot be decoded are moved to the dead-letter store and skipped.
-        One round trip; O(log N + n).
+        that cannot be decoded are moved to the dead-letter store (one more
+        round trip) and skipped.
+
+        >>> s.update(["a", "b", "c"]); s.take(2)            # doctest: +SKIP
+        ['a', 'b']
+
+        One round trip; O(n log N), after expired leases go back (O(log N)
+        each, amortised). Waiting costs what ``pop``'s does.
         """
         return self._flow(self._ops.take(n, timeout))
 
@@ -247,18 +317,22 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
         The items leave the pending set but are not gone: ``ack`` finishes a
         lease, ``release`` puts its item back, and a lease not acked by its
-        deadline returns its item to pending by itself (inside the next
-        ``claim``, ``pop``, ``take`` or ``peek`` of anyone). An item already
-        under lease and added again is skipped until that lease ends. With
+        deadline returns its item to pending by itself (inside the next call
+        of anyone that reads the head or acts on a lease: ``claim``, ``pop``,
+        ``take``, ``peek``, ``ack``, ...). An item already under lease and
+        added again is skipped until that lease ends. With
         ``max_deliveries``, an item claimed that many times without an ack
-        goes to the dead-letter store instead. With ``timeout``, wait up to
-        that many seconds for the first item (polling, at most every 50 ms).
+        goes to the dead-letter store instead. Items that cannot be decoded
+        are moved to the dead-letter store (one more round trip) and skipped.
+        With ``timeout``, wait up to that many seconds for the first item
+        (polling, a round trip every 2 to 50 ms).
 
-        >>> [lease] = s.claim(ttl=30)                       # doctest: +SKIP
-        >>> s.ack(lease)                                    # doctest: +SKIP
-        True
+        >>> s.add("a"); [lease] = s.claim(ttl=30)           # doctest: +SKIP
+        >>> lease.item, s.ack(lease)                        # doctest: +SKIP
+        ('a', True)
 
-        One round trip; O((n + s) log N), s the pending items skipped because held.
+        One round trip; O((n + s) log N), s the pending items skipped because
+        held or buried, after expired leases go back (O(log N) each, amortised).
         """
         return self._flow(self._ops.claim(n, ttl, timeout))
 
@@ -267,12 +341,20 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
         A lease that expired, whose item went back or was claimed again, is
         not held: acking it changes nothing (another consumer's lease of the
-        same item is untouched). One round trip; O(log N).
+        same item is untouched). ``ValueError`` for a lease of another set.
+
+        One round trip; O(log L) for L leases held, after expired leases go
+        back (O(log N) each, amortised).
         """
         return self._call(self._ops.ack((lease,), "ack")) == 1
 
     def ack_many(self, leases: Iterable[Lease[T]]) -> int:
-        """``ack`` each lease; return how many were still held. One round trip; O(M log N)."""
+        """``ack`` each lease; return how many were still held (a lease listed twice counts once).
+
+        Every lease is checked before anything is sent. One round trip;
+        O(M log L) for M leases, after expired leases go back (O(log N) each,
+        amortised).
+        """
         return self._call(self._ops.ack(leases, "ack_many"))
 
     def release(self, lease: Lease[T], *, delay: float | None = None) -> bool:
@@ -282,24 +364,43 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         at server time + ``delay``. If the item was added again meanwhile,
         the copy pending keeps the lower of the two scores. Its delivery
         count stays; at ``max_deliveries`` the item goes to the dead-letter
-        store instead. One round trip; O(log N).
+        store instead.
+
+        >>> [lease] = s.claim(); s.release(lease, delay=60)  # doctest: +SKIP
+        True
+
+        One round trip; O(log N + log L), after expired leases go back
+        (O(log N) each, amortised).
         """
         return self._call(self._ops.release((lease,), delay, "release")) == 1
 
     def release_many(self, leases: Iterable[Lease[T]], *, delay: float | None = None) -> int:
-        """``release`` each lease; return how many were still held. One round trip."""
+        """``release`` each lease; return how many were still held.
+
+        Every lease is checked before anything is sent. One round trip;
+        O(M (log N + log L)) for M leases, after expired leases go back
+        (O(log N) each, amortised).
+        """
         return self._call(self._ops.release(leases, delay, "release_many"))
 
     def extend(self, lease: Lease[T], ttl: float) -> bool:
         """Make a held lease end at server time + ``ttl``; ``False`` if no longer held.
 
         ``lease.deadline`` keeps the old value (a lease is immutable); a long
-        job calls this before its deadline. One round trip; O(log N).
+        job calls this before its deadline.
+
+        One round trip; O(log L), after expired leases go back (O(log N)
+        each, amortised).
         """
         return self._call(self._ops.extend((lease,), ttl, "extend")) == 1
 
     def extend_many(self, leases: Iterable[Lease[T]], ttl: float) -> int:
-        """``extend`` each lease; return how many were still held. One round trip."""
+        """``extend`` each lease; how many were still held (a lease listed twice counts once).
+
+        Every lease is checked before anything is sent. One round trip;
+        O(M log L) for M leases, after expired leases go back (O(log N) each,
+        amortised).
+        """
         return self._call(self._ops.extend(leases, ttl, "extend_many"))
 
     def processing(
@@ -313,13 +414,24 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         ``KeyError`` when nothing is ready (with ``timeout``, after waiting
         that long); :class:`~typedset.DecodeError` for an item that cannot be
         decoded (it moved to the dead-letter store). A long job keeps its
-        lease with ``extend()`` on the object ``processing`` returned.
+        lease with ``extend()`` on the object ``processing`` returned. The
+        asyncio twin's block is ``async with``.
+
+        No I/O until the block starts; entering it is one round trip (a claim
+        of one item, O(log N)), leaving it one more (an ack or a release,
+        O(log N + log L)); each first returns expired leases (O(log N) each,
+        amortised).
         """
         seconds = check_ttl(ttl)
         return Processing(self, seconds, lambda: self._flow(self._ops.claim_one(seconds, timeout)))
 
     def leased(self) -> list[Lease[T]]:
-        """Every lease still held, earliest deadline first. One round trip; O(L)."""
+        """Every lease still held, earliest deadline first.
+
+        Leases whose item no longer decodes are left out. One round trip;
+        O(L) for L leases held, after expired leases go back (O(log N) each,
+        amortised).
+        """
         return self._flow(self._ops.leased())
 
     # --- reads ---------------------------------------------------------------
@@ -327,79 +439,148 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def peek(self, position: int = 0) -> T:
         """The item at ``position`` in score order, left in place; ``KeyError`` if none.
 
-        One round trip; O(log N).
+        0 is the next to pop, -1 the last; a ``ScheduledSet`` counts only the
+        items that are due. An item that cannot be decoded is moved to the
+        dead-letter store (one more round trip) and the position looked at again.
+
+        >>> s.update(["a", "b"]); s.peek(), s.peek(-1)      # doctest: +SKIP
+        ('a', 'b')
+
+        One round trip; O(log N), after expired leases go back (O(log N)
+        each, amortised).
         """
         return self._flow(self._ops.peek(position))
 
     def peek_score(self) -> float | None:
-        """The score of the next item to pop, or ``None``. One round trip; O(log N)."""
+        """The score of the next item to pop, or ``None`` when there is none.
+
+        One round trip; O(log N), after expired leases go back (O(log N)
+        each, amortised).
+        """
         return self._call(self._ops.peek_score())
 
     def score(self, item: T) -> float | None:
-        """The score of ``item``, or ``None`` if absent. One round trip; O(1)."""
+        """The score of ``item``, or ``None`` if absent (an item under lease is absent).
+
+        One round trip; O(1).
+        """
         return self._call(self._ops.score(item))
 
     def contains(self, item: T) -> bool:
-        """Whether ``item`` is present (``item in s``). One round trip; O(1)."""
+        """Whether ``item`` is pending (``item in s``); an item under lease is not.
+
+        One round trip; O(1).
+        """
         return self._call(self._ops.contains(item))
 
     def size(self) -> int:
-        """The number of items (``len(s)``). One round trip; O(1)."""
+        """The number of pending items (``len(s)``); items under lease are not counted.
+
+        One round trip; O(1).
+        """
         return self._call(self._ops.size())
 
     def __contains__(self, item: object) -> bool:
+        """``item in s``: :meth:`contains`. One round trip; O(1).
+
+        An item the codec cannot encode raises :class:`~typedset.EncodeError`
+        (a ``TypeError``), as an unhashable item does in a builtin set.
+        """
         return self.contains(cast("T", item))
 
     def __len__(self) -> int:
+        """``len(s)``: :meth:`size`. One round trip; O(1).
+
+        ``list(s)`` asks for it first (a length hint): one round trip more.
+        """
         return self.size()
 
     def __iter__(self) -> Iterator[T]:
         """Items in score order, fetched in pages of 500 (one round trip each).
 
         An item present for the whole iteration with an unchanged score is
-        yielded exactly once, even while others add and pop.
+        yielded exactly once, even while others add and pop. Items that
+        cannot be decoded are moved to the dead-letter store (one more round
+        trip) and skipped.
+
+        N // 500 + 1 round trips for N items; O(log N) per page plus O(1)
+        per item, O(N) in all.
         """
         return self._paged(self._ops.page)
 
     # --- dead letters ------------------------------------------------------------
 
     def dead_letters(self) -> list[DeadLetter]:
-        """Stored items that could not be decoded, oldest first. One round trip; O(D)."""
+        """The dead-letter store, oldest first: items not decoded or delivered too often.
+
+        One round trip; O(D log D) for D dead letters (sorted here).
+        """
         return self._call(self._ops.dead_letters())
 
     def requeue_dead(self) -> int:
-        """Put every dead letter back with its old score; return how many. One round trip."""
+        """Put every dead letter back with its old score; return how many.
+
+        Each starts again with no deliveries; one that is pending again keeps
+        its current score. Atomic. One round trip; O(D log N) for D dead
+        letters, after expired leases go back (O(log N) each, amortised).
+        """
         return self._call(self._ops.requeue_dead())
 
     def clear_dead_letters(self) -> int:
-        """Delete the dead-letter store; return 1 if there was one. One round trip."""
+        """Delete the dead-letter store; return 1 if there was one.
+
+        One round trip; O(D) for D dead letters.
+        """
         return self._call(self._ops.clear_dead_letters())
 
     # --- set algebra -------------------------------------------------------------
 
     def isdisjoint(self, other: Iterable[object]) -> bool:
-        """Whether no item of ``other`` is present. One round trip; O(M)."""
+        """Whether no item of ``other`` is present (items the codec cannot encode are not).
+
+        All M items go in one command. One round trip (none when ``other``
+        has no item to ask about); O(M).
+        """
         return self._flow(self._ops.isdisjoint(other))
 
     def union_update(self, other: Iterable[T]) -> None:
-        """Add every item of ``other`` (``s |= other``). Atomic; one round trip; O(M log N).
+        """Add every item of ``other`` (``s |= other``), atomically.
 
         Against a typedset set on the same client and cluster slot the server
         reads it directly and its scores are copied; other items are scored
-        as ``add`` would score them.
+        as ``add`` would score them and go in one command. Present items
+        follow ``on_duplicate``.
+
+        >>> s.union_update({"a", "b"}); sorted(s)           # doctest: +SKIP
+        ['a', 'b']
+
+        One round trip (two the first time the other set is used on this
+        client: its name is checked); O(M log N) for M items in ``other``.
         """
         self._flow(self._combine("or", other))
 
     def intersection_update(self, other: Iterable[object]) -> None:
-        """Keep only items also in ``other`` (``s &= other``). Atomic; one round trip; O(N + M)."""
+        """Keep only items also in ``other`` (``s &= other``), atomically.
+
+        ``other`` is read as ``union_update`` reads it. One round trip;
+        O(N + M), plus O(log N) per item removed.
+        """
         self._flow(self._combine("and", other))
 
     def difference_update(self, other: Iterable[object]) -> None:
-        """Remove every item of ``other`` (``s -= other``). Atomic; one round trip; O(M log N)."""
+        """Remove every item of ``other`` (``s -= other``), atomically.
+
+        ``other`` is read as ``union_update`` reads it; a lease on a removed
+        item is untouched. One round trip; O(M log N).
+        """
         self._flow(self._combine("sub", other))
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
-        """Remove items in both, add the others (``s ^= other``). Atomic; one round trip."""
+        """Remove items in both, add the others (``s ^= other``), atomically.
+
+        ``other`` is read as ``union_update`` reads it; added items are scored
+        as ``union_update`` scores them. One round trip; O(M log N).
+        """
         self._flow(self._combine("xor", other))
 
     # Binary operators build a builtin set from one batched pass over each
@@ -410,21 +591,34 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         return set(it)
 
     def __or__(self, other: AbstractSet[S]) -> set[T | S]:
-        """``set(self) | set(other)``; O(N) round trips / 500."""
+        """``set(self) | set(other)``: a builtin set, the server unchanged.
+
+        Reads ``self`` as iteration does, N // 500 + 1 round trips (and
+        ``other`` likewise if it is a typedset set); O(N + M).
+        """
         return set[T | S](self) | set(other)
 
     def __and__(self, other: AbstractSet[object]) -> set[T]:
-        """Items of ``self`` also in ``other``, as a builtin set."""
+        """Items of ``self`` also in ``other``, as a builtin set.
+
+        Reads both as ``|`` does: N // 500 + 1 round trips; O(N + M).
+        """
         mine: set[T] = set(self)
         return mine & set(other)
 
     def __sub__(self, other: AbstractSet[object]) -> set[T]:
-        """Items of ``self`` not in ``other``, as a builtin set."""
+        """Items of ``self`` not in ``other``, as a builtin set.
+
+        Reads both as ``|`` does: N // 500 + 1 round trips; O(N + M).
+        """
         mine: set[T] = set(self)
         return mine - set(other)
 
     def __xor__(self, other: AbstractSet[S]) -> set[T | S]:
-        """Items in exactly one of the two, as a builtin set."""
+        """Items in exactly one of the two, as a builtin set.
+
+        Reads both as ``|`` does: N // 500 + 1 round trips; O(N + M).
+        """
         return set[T | S](self) ^ set(other)
 
     # In-place operators follow typeshed's ``set``: ``|=`` and ``^=`` add
@@ -433,28 +627,44 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     # ``&=`` and ``-=`` only compare, so they take any set.
 
     def __ior__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override,misc]
-        """``union_update``."""
+        """``s |= other``: :meth:`union_update`. One round trip; O(M log N)."""
         self.union_update(other)
         return self
 
     def __iand__(self, other: AbstractSet[object]) -> Self:
-        """``intersection_update``."""
+        """``s &= other``: :meth:`intersection_update`.
+
+        One round trip; O(N + M), plus O(log N) per item removed.
+        """
         self.intersection_update(other)
         return self
 
     def __isub__(self, other: AbstractSet[object]) -> Self:
-        """``difference_update``."""
+        """``s -= other``: :meth:`difference_update`. One round trip; O(M log N)."""
         self.difference_update(other)
         return self
 
     def __ixor__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override,misc]
-        """``symmetric_difference_update``."""
+        """``s ^= other``: :meth:`symmetric_difference_update`. One round trip; O(M log N)."""
         self.symmetric_difference_update(other)
         return self
 
 
 class TimeSortedSet(SortedSet[T]):
-    """A ``SortedSet`` whose default score is the Redis server's clock: first in, first out."""
+    """A ``SortedSet`` whose default score is the Redis server's clock: first in, first out.
+
+    An explicit ``score`` or a ``scorer`` still wins; ``update`` gives the
+    items of one chunk (1,000) the same timestamp, so they pop in member order.
+
+    >>> q = TimeSortedSet(redis.Redis(), "inbox")           # doctest: +SKIP
+    >>> q.add("first"); q.add("second")                     # doctest: +SKIP
+    >>> q.pop()                                             # doctest: +SKIP
+    'first'
+
+    Keys and costs are :class:`SortedSet`'s: ``add`` and ``pop`` are one
+    round trip and O(log N) each (the clock is read on the server, in the
+    same script).
+    """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
 
@@ -487,9 +697,20 @@ class TimeSortedSet(SortedSet[T]):
 class ScheduledSet(TimeSortedSet[T]):
     """A ``TimeSortedSet`` whose reads see only items that are due (score <= server time).
 
-    ``pop``, ``take``, ``peek`` and ``peek_score`` skip items scheduled for
-    the future; ``len`` and iteration count them all; ``available()``
-    counts the due ones.
+    ``pop``, ``take``, ``claim``, ``peek`` and ``peek_score`` skip items
+    scheduled for the future; ``len`` and iteration count them all;
+    ``available()`` counts the due ones. An item added without a score is
+    due at once; give it a Unix time to schedule it.
+
+    >>> q = ScheduledSet(redis.Redis(), "reminders")        # doctest: +SKIP
+    >>> q.add("later", score=time.time() + 60); q.add("now")  # doctest: +SKIP
+    >>> q.pop(), q.available(), len(q)                      # doctest: +SKIP
+    ('now', 0, 1)
+
+    Keys and costs are :class:`SortedSet`'s (``pop`` and ``add`` are one
+    round trip, O(log N)), except that waiting for an item that falls due
+    polls the server, a round trip every 2 to 50 ms, as Redis cannot block
+    until a score is reached.
     """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
@@ -520,7 +741,11 @@ class ScheduledSet(TimeSortedSet[T]):
     _scheduled = True
 
     def available(self) -> int:
-        """How many items are due now. One round trip; O(log N)."""
+        """How many items are due now (``len`` counts the future ones too).
+
+        One round trip; O(log N), after expired leases go back (O(log N)
+        each, amortised).
+        """
         return self._call(self._ops.available())
 
 
@@ -531,6 +756,15 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     ``await s.contains(x)``, ``await s.size()`` and ``async for``; in-place
     operators become ``union_update`` and its siblings. Blocking ``pop`` and
     ``take`` wait without blocking the event loop.
+
+    >>> s = AsyncSortedSet(redis.asyncio.Redis(), "jobs")   # doctest: +SKIP
+    >>> await s.add("a"); await s.pop()                     # doctest: +SKIP
+    'a'
+
+    Keys and costs are :class:`SortedSet`'s, method for method (``add`` and
+    ``pop`` are one round trip and O(log N) each). The calls that many tasks
+    make in one event-loop turn leave together in one write on one
+    connection; each still waits one round trip for its reply.
     """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
@@ -685,7 +919,16 @@ async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
 
 
 class AsyncTimeSortedSet(AsyncSortedSet[T]):
-    """The asyncio twin of :class:`TimeSortedSet`."""
+    """The asyncio twin of :class:`TimeSortedSet`: the default score is the server's clock.
+
+    >>> q = AsyncTimeSortedSet(redis.asyncio.Redis(), "inbox")  # doctest: +SKIP
+    >>> await q.add("first"); await q.add("second")         # doctest: +SKIP
+    >>> await q.pop()                                       # doctest: +SKIP
+    'first'
+
+    Keys and costs are :class:`SortedSet`'s (``add`` and ``pop``: one round
+    trip, O(log N)).
+    """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
 
@@ -716,7 +959,16 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
 
 
 class AsyncScheduledSet(AsyncTimeSortedSet[T]):
-    """The asyncio twin of :class:`ScheduledSet`."""
+    """The asyncio twin of :class:`ScheduledSet`: reads see only the items that are due.
+
+    >>> q = AsyncScheduledSet(redis.asyncio.Redis(), "reminders")  # doctest: +SKIP
+    >>> await q.add("now"); await q.pop()                   # doctest: +SKIP
+    'now'
+
+    Keys and costs are :class:`SortedSet`'s (``add`` and ``pop``: one round
+    trip, O(log N)); waiting for an item that falls due polls, a round trip
+    every 2 to 50 ms.
+    """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_SetBase.__init__``)
 
@@ -782,7 +1034,7 @@ class _Block(Generic[Owner, T]):
 
     @property
     def lease(self) -> Lease[T]:
-        """The lease held inside the block."""
+        """The lease held inside the block; ``RuntimeError`` outside it. No I/O."""
         if self._lease is None:
             raise RuntimeError("processing(): no lease outside the with block")
         return self._lease
@@ -828,6 +1080,10 @@ class Processing(_Block["_LeaseOwner[T]", T]):
     ...     step_one(item)
     ...     job.extend(30)
     ...     step_two(item)
+
+    On a Redis-backed set, entering the block is one round trip (a claim),
+    leaving it one more (an ack or a release), each O(log N); ``extend`` is
+    one round trip, O(log L) for L leases held.
     """
 
     def __init__(self, owner: _LeaseOwner[T], ttl: float, claim: Callable[[], Lease[T]]) -> None:
@@ -835,10 +1091,19 @@ class Processing(_Block["_LeaseOwner[T]", T]):
         self._claim = claim
 
     def extend(self, ttl: float | None = None) -> bool:
-        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
+        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost.
+
+        The set's ``extend`` of the block's lease: one round trip, O(log L).
+        ``RuntimeError`` outside the block.
+        """
         return self._owner.extend(self.lease, self._ttl_or(ttl))
 
     def __enter__(self) -> T:
+        """Claim one item and return it: the set's ``processing`` says how and at what cost.
+
+        ``KeyError`` when nothing is ready; ``RuntimeError`` if this block
+        already holds a lease.
+        """
         self._entering()
         return self._hold(self._claim())
 
@@ -848,6 +1113,11 @@ class Processing(_Block["_LeaseOwner[T]", T]):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Ack the lease on a normal exit, release it on an exception; one round trip.
+
+        The exception goes on propagating. A lost lease (the ack finds it
+        ended) is logged as a warning.
+        """
         lease = self._leaving()
         if kind is not None:
             self._owner.release(lease)
@@ -859,7 +1129,11 @@ class AsyncProcessing(_Block["_AsyncLeaseOwner[T]", T]):
     """What ``AsyncSortedSet.processing`` returns: ``async with job as item:``.
 
     The same as :class:`Processing`, with ``await job.extend()``; a cancelled
-    task releases its item too.
+    task releases its item too. The same costs: one round trip to enter, one
+    to leave, each O(log N).
+
+    >>> async with s.processing(ttl=30) as item:            # doctest: +SKIP
+    ...     await handle(item)
     """
 
     def __init__(
@@ -872,10 +1146,15 @@ class AsyncProcessing(_Block["_AsyncLeaseOwner[T]", T]):
         self._claim = claim
 
     async def extend(self, ttl: float | None = None) -> bool:
-        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost."""
+        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost.
+
+        The set's ``extend`` of the block's lease: one round trip, O(log L).
+        ``RuntimeError`` outside the block.
+        """
         return await self._owner.extend(self.lease, self._ttl_or(ttl))
 
     async def __aenter__(self) -> T:
+        """Claim one item and return it, as :meth:`Processing.__enter__`; one round trip."""
         self._entering()
         return self._hold(await self._claim())
 
@@ -885,6 +1164,10 @@ class AsyncProcessing(_Block["_AsyncLeaseOwner[T]", T]):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Ack or release the lease, as :meth:`Processing.__exit__`; one round trip.
+
+        A cancelled task releases its item as an exception would.
+        """
         lease = self._leaving()
         if kind is not None:
             await self._owner.release(lease)
