@@ -77,7 +77,10 @@ class _StreamBase(Collection[C, V]):
 
     @property
     def decay(self) -> float:
-        """How much ``pull(purge=False)`` lowers the priority of the items it keeps."""
+        """How much ``pull(purge=False)`` lowers the priority of the items it keeps.
+
+        Set by the constructor (default 1.0). No I/O; O(1).
+        """
         return self._ops.decay
 
 
@@ -87,8 +90,39 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     ``PriorityStream(client, "feeds")`` holds ``str`` values; pass
     ``serializer=`` for another type. A ``Mapping[str, V]``: ``s[key]``,
     ``key in s``, ``len(s)``, and ``keys()``/``values()``/``items()`` in
-    priority order. The priorities ZSET lives at exactly ``name``; the other
-    keys share its cluster slot.
+    priority order. ``add`` stores a key's value and raises its priority;
+    ``pull`` takes the highest. A pulled key cools down (re-adds are
+    refused) until its ``expire_in`` or ``expire_at``, and may be gated
+    (refused until re-added with ``readd=True``); ``decay`` is what
+    ``pull(purge=False)`` takes off the priority of the items it keeps.
+
+    >>> s = PriorityStream(redis.Redis(), "feeds")          # doctest: +SKIP
+    >>> s.add("a", "apple", 1), s.add("b", "banana", 5)     # doctest: +SKIP
+    (1.0, 5.0)
+    >>> s.pull(), s["a"], len(s)                            # doctest: +SKIP
+    ({'b': 'banana'}, 'apple', 1)
+
+    Keys, for the name ``feeds``: the priorities are the ZSET ``feeds``
+    itself, the values the HASH ``{feeds}:values``; cool-downs are the ZSET
+    ``{feeds}:cooling``, gated keys the SET ``{feeds}:gated``, undecodable
+    values the HASH ``{feeds}:dead``, and ``{feeds}:kind`` marks the name.
+    All share the name's cluster slot.
+
+    Costs, for N items in the stream and M in the call:
+
+    * ``add``, ``increment``: one round trip; O(log N)
+    * ``s[key]``, ``key in s``, ``len(s)``, ``priority``: one round trip; O(1)
+    * ``pull(count)``: one round trip; O(count log N)
+    * ``add_many``: one round trip, atomic; O(M log N)
+    * ``decrement_all``: one round trip; O(N log N)
+    * iteration, ``keys()``, ``values()``, ``items()``: one round trip per 500; O(N)
+
+    Every operation but ``clear`` and the dead-letter ones first ends the
+    cool-downs that are over, removing what ``pull(purge=False)`` kept
+    until then: O(log N) each, and each cool-down ends once, so that cost is
+    amortised. The first run of a script on a server, and the first
+    operation of a name on a client, cost one more round trip. ``==`` is
+    the ``Mapping`` ABC's: it reads every item of both sides.
     """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_StreamBase.__init__``)
@@ -108,8 +142,14 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def add(self, key: str, value: V, score: float = 1.0, *, readd: bool = False) -> float | None:
         """Store ``value`` and raise the priority of ``key`` by ``score``; the new priority.
 
-        Refused (``None``, nothing written) while ``key`` is gated or cooling
-        down, unless ``readd=True``, which lifts both first. One round trip; O(log N).
+        The value replaces the key's old one. Refused (``None``, nothing
+        written) while ``key`` is gated or cooling down, unless
+        ``readd=True``, which lifts both first.
+
+        >>> s.add("a", "apple", 2), s.add("a", "apricot", 3)  # doctest: +SKIP
+        (2.0, 5.0)
+
+        One round trip; O(log N), after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._call(self._ops.add(key, value, score, readd))
 
@@ -119,7 +159,8 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         """``add`` for each ``(key, value, score)``, in order; one result each.
 
         One script, so one round trip and atomic; every item is checked and
-        encoded before anything is sent. O(M log N).
+        encoded before anything is sent. O(M log N) for M items,
+        after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._call(self._ops.add_many(items, readd))
 
@@ -139,45 +180,70 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         their keys from re-adding until ``readd=True``. Each pulled key cools
         down until ``expire_at`` (an aware datetime) or ``expire_in`` from
         now (seconds or a timedelta; one day by default): re-adds are refused
-        until then. Returns ``min(count, len(s))`` items. One round trip;
-        O(count log N).
+        until then. Kept items can be pulled again, at their lowered
+        priority, until then. Returns ``min(count, len(s))`` items, less any
+        value that cannot be decoded: that one is logged and kept in
+        ``dead_letters()`` (one more round trip).
+
+        >>> s.add("a", "apple", 1), s.add("b", "banana", 5)  # doctest: +SKIP
+        (1.0, 5.0)
+        >>> s.pull(2), s.add("b", "banana")                 # doctest: +SKIP
+        ({'b': 'banana', 'a': 'apple'}, None)
+
+        One round trip; O(count log N), after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at))
 
     def increment(self, key: str, by: float = 1.0) -> float:
         """Add ``by`` to the priority of ``key``; the new priority. ``KeyError`` if absent.
 
-        One round trip; O(log N).
+        Never creates an item (nor lifts a gate or cool-down). One round trip;
+        O(log N), after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._call(self._ops.increment(key, by))
 
     def decrement_all(self, by: float = 1.0) -> int:
-        """Lower every priority by ``by``; how many items changed. One round trip; O(N log N)."""
+        """Lower every priority by ``by``; how many items changed.
+
+        Atomic. One round trip; O(N log N), after ended cool-downs are swept
+        (O(log N) each, amortised).
+        """
         return self._call(self._ops.decrement_all(by))
 
     def delete_below(self, threshold: float, *, gate: bool = False) -> list[str]:
         """Remove items with priority strictly below ``threshold``; their keys, highest first.
 
-        ``gate=True`` also bars those keys from re-adding. One round trip; O(M log N).
+        ``gate=True`` also bars those keys from re-adding.
+
+        One round trip; O((M + 1) log N) for M items removed, after ended
+        cool-downs are swept (O(log N) each, amortised).
         """
         return self._call(self._ops.delete_below(threshold, gate))
 
     def clear(self) -> None:
-        """Remove every item, gate and cool-down (dead letters are kept). One round trip."""
+        """Remove every item, gate and cool-down (dead letters are kept).
+
+        One round trip; O(N + C + G) for C cool-downs and G gated keys.
+        """
         self._call(self._ops.clear())
 
     def expire(self) -> int:
         """End the cool-downs that are over; how many. Never needed for correctness.
 
         Every operation does this first; call it to free memory in a stream
-        nobody touches. One round trip; O(E log N) for E ended cool-downs.
+        nobody touches. Items ``pull(purge=False)`` kept until then go too.
+        One round trip; O(E log N) for E ended cool-downs.
         """
         return self._call(self._ops.expire())
 
     # --- reads ---------------------------------------------------------------
 
     def __getitem__(self, key: str) -> V:
-        """The value of ``key``; ``KeyError`` if it holds no item. One round trip; O(1)."""
+        """The value of ``key`` (``s[key]``); ``KeyError`` if it holds no item.
+
+        :class:`~typedset.DecodeError` for a value that cannot be decoded (it
+        stays). One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        """
         return self._flow(self._ops.get(key))
 
     @overload
@@ -185,28 +251,46 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     @overload
     def get(self, key: str, default: V | D) -> V | D: ...
     def get(self, key: str, default: object = None) -> object:
-        """The value of ``key``, or ``default``. One round trip; O(1)."""
+        """The value of ``key``, or ``default`` if it holds no item.
+
+        One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        """
         try:
             return self[key]
         except KeyError:
             return default
 
     def priority(self, key: str) -> float | None:
-        """The priority of ``key``, or ``None`` if it holds no item. One round trip; O(1)."""
+        """The priority of ``key``, or ``None`` if it holds no item.
+
+        One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        """
         return self._call(self._ops.priority(key))
 
     def contains(self, key: str) -> bool:
-        """Whether ``key`` holds an item (``key in s``). One round trip; O(1)."""
+        """Whether ``key`` holds an item (``key in s``).
+
+        One round trip (none for a key that is not a ``str``: it never holds
+        one); O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        """
         return self._flow(self._ops.contains(key))
 
     def size(self) -> int:
-        """The number of items (``len(s)``). One round trip; O(1)."""
+        """The number of items (``len(s)``).
+
+        One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        """
         return self._call(self._ops.size())
 
     def __contains__(self, key: object) -> bool:
+        """``key in s``: :meth:`contains`. One round trip; O(1)."""
         return self.contains(cast("str", key))  # a key that is not a str: False, no I/O
 
     def __len__(self) -> int:
+        """``len(s)``: :meth:`size`. One round trip; O(1).
+
+        ``list(s)`` asks for it first (a length hint): one round trip more.
+        """
         return self.size()
 
     def _walk(self, with_values: bool) -> Iterator[tuple[str, V | None]]:
@@ -217,11 +301,18 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
 
         A key present for the whole iteration with an unchanged priority is
         yielded exactly once, even while others are added and pulled.
+
+        N // 500 + 1 round trips for N items; O(log N) per page plus O(1)
+        per key, O(N) in all.
         """
         return (key for key, _ in self._walk(with_values=False))
 
     def keys(self) -> KeysView[str]:
-        """Keys in priority order, in pages of 500 (one round trip each)."""
+        """Keys in priority order, in pages of 500 (one round trip each).
+
+        N // 500 + 1 round trips, O(N), made as the view is iterated (the
+        asyncio twin makes them before returning its list).
+        """
         return KeysView(self)
 
     def values(self) -> ValuesView[V]:
@@ -229,21 +320,34 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
 
         A value that cannot be decoded is logged and skipped (``s[key]`` raises
         :class:`~typedset.DecodeError` for it).
+
+        N // 500 + 1 round trips, O(N), made as the view is iterated (the
+        asyncio twin makes them before returning its list).
         """
         return _Values(self)
 
     def items(self) -> ItemsView[str, V]:
-        """``(key, value)`` pairs in priority order, in pages of 500; undecodable ones skipped."""
+        """``(key, value)`` pairs in priority order, in pages of 500; undecodable ones skipped.
+
+        N // 500 + 1 round trips, O(N), made as the view is iterated (the
+        asyncio twin makes them before returning its list).
+        """
         return _Items(self)
 
     # --- dead letters ------------------------------------------------------------
 
     def dead_letters(self) -> dict[str, bytes]:
-        """Values ``pull`` could not decode, by key, as raw bytes. One round trip."""
+        """Values ``pull`` could not decode, by key, as raw bytes.
+
+        One round trip; O(D) for D dead letters.
+        """
         return self._call(self._ops.dead_letters())
 
     def clear_dead_letters(self) -> int:
-        """Delete the dead-letter store; 1 if there was one. One round trip."""
+        """Delete the dead-letter store; 1 if there was one.
+
+        One round trip; O(D) for D dead letters.
+        """
         return self._call(self._ops.clear_dead_letters())
 
 
@@ -274,6 +378,17 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
     ``await s[key]`` works as it is; ``key in s``, ``len(s)`` and ``for``
     become ``await s.contains(key)``, ``await s.size()`` and ``async for``;
     ``keys()``, ``values()`` and ``items()`` return lists.
+
+    >>> s = AsyncPriorityStream(redis.asyncio.Redis(), "feeds")  # doctest: +SKIP
+    >>> await s.add("a", "apple", 1)                        # doctest: +SKIP
+    1.0
+    >>> await s.pull()                                      # doctest: +SKIP
+    {'a': 'apple'}
+
+    Keys and costs are :class:`PriorityStream`'s, method for method (``add``
+    one round trip, O(log N); ``pull(count)`` one round trip, O(count log N)).
+    The calls that many tasks make in one event-loop turn leave together in
+    one write; each still waits one round trip for its reply.
     """
 
     if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``_StreamBase.__init__``)
