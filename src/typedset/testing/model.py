@@ -27,10 +27,11 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableSet
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
-from typing_extensions import TypeVar
+from typing_extensions import Self, TypeVar
 
 from .. import DeadLetter, Lease, Processing
 from .._set_ops import check_delay, check_ttl, lease_parts, lease_token
@@ -42,6 +43,7 @@ __all__ = ["MemoryProcessing", "MemoryScheduledSet", "MemorySortedSet", "MemoryT
 
 #: The element type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
+S = TypeVar("S")
 
 _POLICIES = ("replace", "keep", "min", "max")
 #: A lease's time to live when ``claim`` and ``processing`` are given none, in seconds.
@@ -114,9 +116,13 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     _timed: ClassVar[bool] = False
     _scheduled: ClassVar[bool] = False
 
+    # ``self`` pins ``str`` in the no-serializer overload (``T`` would stay
+    # open: it has a default). mypy checks such a ``self`` only in the class
+    # that declares ``__init__``, so each subclass repeats these overloads
+    # for the checker, as the real classes do.
     @overload
     def __init__(
-        self,
+        self: MemorySortedSet[str],
         name: str = "memory",
         *,
         scorer: Scorer[str] | None = None,
@@ -154,12 +160,12 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             max_deliveries = _integer(max_deliveries, "max_deliveries")
             if max_deliveries < 1:
                 raise ValueError(f"max_deliveries must be >= 1 or None, not {max_deliveries}")
-        self.name = name
-        self.serializer = cast("Serializer[T]", serializer or StrCodec())
-        self.scorer = scorer
-        self.on_duplicate = on_duplicate
-        self.max_deliveries = max_deliveries
-        self.clock = clock
+        self._name = name
+        self._serializer = cast("Serializer[T]", serializer or StrCodec())
+        self._scorer = scorer
+        self._on_duplicate = on_duplicate
+        self._max_deliveries = max_deliveries
+        self._clock = clock
         self._scores: dict[bytes, float] = {}
         self._order: list[tuple[float, bytes]] = []  # sorted (score, member)
         self._held: dict[bytes, _Held] = {}  # member -> its lease
@@ -170,7 +176,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     # --- internals -------------------------------------------------------------
 
     def _encode(self, item: object) -> bytes:
-        return encode_with(self.serializer, item)
+        return encode_with(self._serializer, item)
 
     def _put(self, member: bytes, score: float) -> None:
         old = self._scores.get(member)
@@ -180,7 +186,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
                 "keep": True,
                 "min": score >= old,
                 "max": score <= old,
-            }[self.on_duplicate]
+            }[self._on_duplicate]
             if keep:
                 return
             self._delete(member)
@@ -223,26 +229,26 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def _bury(self, member: bytes, score: float, now: float) -> None:
         count = self._deliveries.pop(member, 0)
-        reason = f"delivered {count} times without an ack (max_deliveries={self.max_deliveries})"
+        reason = f"delivered {count} times without an ack (max_deliveries={self._max_deliveries})"
         self._dead[member] = (reason, score, now)
 
     def _spent(self, member: bytes) -> bool:
         """Whether ``member`` was delivered ``max_deliveries`` times without an ack."""
-        limit = self.max_deliveries
+        limit = self._max_deliveries
         return limit is not None and self._deliveries.get(member, 0) >= limit
 
     def _now(self) -> float:
-        return float(self.clock())
+        return float(self._clock())
 
     def _score_for(self, item: T, score: float | None, now: float | None = None) -> float:
         """Explicit score, else the scorer's, else the default (``now`` if a batch fixed it)."""
         if score is not None:
             return number(score, "score")
-        if self.scorer is not None:
-            return number(self.scorer(item), "scorer result")
+        if self._scorer is not None:
+            return number(self._scorer(item), "scorer result")
         if now is not None:
             return now
-        return self.clock() if self._timed else 0.0
+        return self._clock() if self._timed else 0.0
 
     def _visible(self, now: float) -> list[tuple[float, bytes]]:
         if not self._scheduled:
@@ -257,11 +263,11 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def _token(self, claim: int, member: bytes) -> bytes:
         """A lease's token, in the real tokens' format (``_set_ops.lease_token``)."""
-        return lease_token(self.name, claim, member)
+        return lease_token(self._name, claim, member)
 
     def _lease_members(self, op: str, leases: Iterable[Lease[T]]) -> list[tuple[int, bytes]]:
         """``(claim, member)`` of each lease, all checked before anything changes."""
-        return [(int(claim), member) for claim, member in lease_parts(op, self.name, leases)]
+        return [(int(claim), member) for claim, member in lease_parts(op, self._name, leases)]
 
     def _holds(self, claim: int, member: bytes) -> bool:
         held = self._held.get(member)
@@ -269,23 +275,37 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     # --- the public API ----------------------------------------------------------
 
+    @property
+    def name(self) -> str:
+        """The name given (``"memory"`` by default); lease tokens carry it, as the real ones do."""
+        return self._name
+
+    @property
+    def serializer(self) -> Serializer[T]:
+        """The codec items are stored with (members are kept encoded, as Redis keeps them)."""
+        return self._serializer
+
     def add(self, item: T, score: float | None = None) -> None:
+        """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default. O(N)."""
         member = self._encode(item)
         self._put(member, self._score_for(item, score))
 
     def update(self, items: Iterable[T]) -> None:
+        """Add many items, scored as ``add`` would; a bad item adds nothing. O(M N)."""
         # One clock reading for the batch: Redis scores a whole chunk with one TIME.
-        now = self.clock() if self._timed else 0.0
+        now = self._clock() if self._timed else 0.0
         staged = [(self._encode(item), self._score_for(item, None, now)) for item in items]
         for member, score in staged:
             self._put(member, score)
 
     def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
+        """Add many ``(item, score)`` pairs; a bad pair adds nothing. O(M N)."""
         staged = [(self._encode(item), number(score, "score")) for item, score in pairs]
         for member, score in staged:
             self._put(member, score)
 
     def increment(self, item: T, by: float = 1.0) -> float:
+        """Add ``by`` to a present item's score; the new score (``KeyError`` if absent). O(N)."""
         member = self._encode(item)
         step = number(by, "by")
         if member not in self._scores:
@@ -298,20 +318,26 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return new
 
     def discard(self, item: T) -> None:
+        """Remove ``item`` if present. O(N)."""
         self._drop(self._encode(item))
 
     def remove(self, item: T) -> None:
+        """Remove ``item``; ``KeyError`` if absent. O(N)."""
         if not self._drop(self._encode(item)):
             raise KeyError(item)
 
     def clear(self) -> None:
-        """Remove every item, end every lease, forget the delivery counts; dead letters stay."""
+        """Remove every item, end every lease, forget delivery counts; dead letters stay. O(N)."""
         self._scores.clear()
         self._order.clear()
         self._held.clear()
         self._deliveries.clear()
 
     def take(self, n: int, *, timeout: float | None = None) -> list[T]:
+        """Remove and return up to ``n`` items in score order; ``timeout`` is checked, not waited.
+
+        O(L + n N), L the leases held.
+        """
         _integer(n, "n")
         _timeout(timeout)
         if n <= 0:
@@ -319,9 +345,10 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         chosen = self._ready()[:n]
         for _, member in list(chosen):
             self._drop(member)
-        return [self.serializer.loads(member) for _, member in chosen]
+        return [self._serializer.loads(member) for _, member in chosen]
 
     def pop(self, *, timeout: float | None = None) -> T:
+        """Remove and return the lowest-scored item; ``KeyError`` if none. O(L + N)."""
         taken = self.take(1, timeout=timeout)
         if not taken:
             raise KeyError("pop from an empty set")
@@ -336,6 +363,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
         A pending copy of a held item is skipped; with ``max_deliveries``, an
         item claimed that many times without an ack goes to the dead letters.
+        ``timeout`` is checked, not waited. O(L + (n + s) N), s the held items skipped.
         """
         _integer(n, "n")
         seconds = check_ttl(ttl)
@@ -365,15 +393,15 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             self._deliveries[member] = count
             self._held[member] = _Held(self._claims, score, deadline)
             token = self._token(self._claims, member)
-            leases.append(Lease(self.serializer.loads(member), deadline, count, token))
+            leases.append(Lease(self._serializer.loads(member), deadline, count, token))
         return leases
 
     def ack(self, lease: Lease[T]) -> bool:
-        """Finish a held lease: its item is done; ``False`` (no change) if no longer held."""
+        """Finish a held lease: its item is done; ``False`` (no change) if no longer held. O(L)."""
         return self._ack(self._lease_members("ack", (lease,))) == 1
 
     def ack_many(self, leases: Iterable[Lease[T]]) -> int:
-        """``ack`` each lease; how many were still held."""
+        """``ack`` each lease; how many were still held. O(L + M)."""
         return self._ack(self._lease_members("ack_many", leases))
 
     def _ack(self, found: list[tuple[int, bytes]]) -> int:
@@ -387,12 +415,12 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return done
 
     def release(self, lease: Lease[T], *, delay: float | None = None) -> bool:
-        """End a held lease, its item back at its score (or due ``clock() + delay``)."""
+        """End a held lease, its item back at its score (or due ``clock() + delay``). O(L + N)."""
         seconds = _delay(delay)
         return self._release(seconds, self._lease_members("release", (lease,))) == 1
 
     def release_many(self, leases: Iterable[Lease[T]], *, delay: float | None = None) -> int:
-        """``release`` each lease; how many were still held.
+        """``release`` each lease; how many were still held. O(L + M N).
 
         The delivery count stays; at ``max_deliveries`` the item goes to the
         dead letters instead of pending. A copy pending keeps the lower score.
@@ -417,12 +445,12 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return released
 
     def extend(self, lease: Lease[T], ttl: float) -> bool:
-        """Make a held lease end at ``clock() + ttl``; ``False`` if no longer held."""
+        """Make a held lease end at ``clock() + ttl``; ``False`` if no longer held. O(L)."""
         seconds = check_ttl(ttl)
         return self._extend(seconds, self._lease_members("extend", (lease,))) == 1
 
     def extend_many(self, leases: Iterable[Lease[T]], ttl: float) -> int:
-        """``extend`` each lease; how many were still held (a lease listed twice counts once)."""
+        """``extend`` each lease; how many were still held (listed twice counts once). O(L + M)."""
         seconds = check_ttl(ttl)
         return self._extend(seconds, self._lease_members("extend_many", leases))
 
@@ -437,12 +465,12 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return len(extended)
 
     def leased(self) -> list[Lease[T]]:
-        """Every lease still held, earliest deadline first (ties: by member bytes)."""
+        """Every lease still held, earliest deadline first (ties: by member bytes). O(L log L)."""
         self._return_expired(self._now())
         rows = sorted((held.deadline, member, held.claim) for member, held in self._held.items())
         return [
             Lease(
-                self.serializer.loads(member),
+                self._serializer.loads(member),
                 deadline,
                 self._deliveries.get(member, 0),
                 self._token(claim, member),
@@ -460,39 +488,54 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     def _claim_one(self, ttl: float, timeout: float | None) -> Lease[T]:
         leases = self.claim(1, ttl=ttl, timeout=timeout)
         if not leases:
-            raise KeyError(f"nothing to claim in {self.name}")
+            raise KeyError(f"nothing to claim in {self._name}")
         return leases[0]
 
     # --- reads ---------------------------------------------------------------
 
     def peek(self, position: int = 0) -> T:
+        """The item at ``position`` in score order, left in place; ``KeyError`` if none. O(N)."""
         _integer(position, "position")
         visible = self._ready()
         try:
-            return self.serializer.loads(visible[position][1])
+            return self._serializer.loads(visible[position][1])
         except IndexError:
             raise KeyError(f"no item at position {position}") from None
 
     def peek_score(self) -> float | None:
+        """The score of the next item to pop, or ``None``. O(L + N)."""
         visible = self._ready()
         return visible[0][0] if visible else None
 
     def score(self, item: T) -> float | None:
+        """The score of ``item``, or ``None`` if absent. O(1)."""
         return self._scores.get(self._encode(item))
 
     def contains(self, item: T) -> bool:
+        """Whether ``item`` is present (``item in s``). O(1)."""
         return self._encode(item) in self._scores
 
     def size(self) -> int:
+        """The number of items (``len(s)``). O(1)."""
         return len(self._scores)
 
     def __contains__(self, item: object) -> bool:
+        """``contains``: whether ``item`` is present. O(1)."""
         return self.contains(cast("T", item))
+
+    def __len__(self) -> int:
+        """``size``: the number of items. O(1)."""
+        return len(self._scores)
+
+    def __iter__(self) -> Iterator[T]:
+        """Items in score order, from a snapshot taken at the first step. O(N)."""
+        for _, member in list(self._order):
+            yield self._serializer.loads(member)
 
     # --- dead letters ------------------------------------------------------------
 
     def dead_letters(self) -> list[DeadLetter]:
-        """Items delivered ``max_deliveries`` times without an ack, oldest first."""
+        """Items delivered ``max_deliveries`` times without an ack, oldest first. O(D log D)."""
         letters = [
             DeadLetter(member, reason, score, at)
             for member, (reason, score, at) in self._dead.items()
@@ -500,7 +543,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return sorted(letters, key=lambda letter: (letter.at, letter.raw))
 
     def requeue_dead(self) -> int:
-        """Dead letters back to pending at their old score (a pending copy keeps its own)."""
+        """Dead letters back to pending at their old score (a pending copy keeps its). O(D N)."""
         self._return_expired(self._now())
         for member, (_, score, _) in self._dead.items():
             if member not in self._scores:
@@ -511,7 +554,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return moved
 
     def clear_dead_letters(self) -> int:
-        """Forget the dead letters; 1 if there were any."""
+        """Forget the dead letters; 1 if there were any. O(D)."""
         had = 1 if self._dead else 0
         self._dead.clear()
         return had
@@ -527,40 +570,115 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return found
 
     def isdisjoint(self, other: Iterable[object]) -> bool:
+        """Whether no item of ``other`` is present. O(M)."""
         return not self._members_of(other) & self._scores.keys()
 
     def union_update(self, other: Iterable[T]) -> None:
+        """Add every item of ``other`` (``s |= other``), scored as ``update`` would. O(M N)."""
         self.update(other)
 
     def intersection_update(self, other: Iterable[object]) -> None:
+        """Keep only items also in ``other`` (``s &= other``). O(M + N²)."""
         keep = self._members_of(other)
         for member in [m for m in self._scores if m not in keep]:
             self._drop(member)
 
     def difference_update(self, other: Iterable[object]) -> None:
+        """Remove every item of ``other`` (``s -= other``). O(M N)."""
         for member in self._members_of(other):
             self._drop(member)
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
+        """Remove items in both, add the others (``s ^= other``). O(M N)."""
         items = list(other)
         present = [item for item in items if self._encode(item) in self._scores]
         absent = [item for item in items if self._encode(item) not in self._scores]
         self.difference_update(present)
         self.update(absent)
 
-    def __len__(self) -> int:
-        return len(self._scores)
+    # Binary operators build builtin sets, as the real classes' do (the ABC's
+    # would call the constructor with an iterable). ``|`` and ``^`` take sets
+    # of ``T`` only, as the real classes' do (see ``SortedSet.__or__``).
 
-    def __iter__(self) -> Iterator[T]:
-        for _, member in list(self._order):
-            yield self.serializer.loads(member)
+    @classmethod
+    def _from_iterable(cls, it: Iterable[S]) -> set[S]:
+        return set(it)
+
+    def __or__(self, other: AbstractSet[T]) -> set[T]:  # type: ignore[override]
+        """``set(self) | set(other)``. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine | set(other)
+
+    def __and__(self, other: AbstractSet[object]) -> set[T]:
+        """Items of ``self`` also in ``other``, as a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine & set(other)
+
+    def __sub__(self, other: AbstractSet[object]) -> set[T]:
+        """Items of ``self`` not in ``other``, as a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine - set(other)
+
+    def __xor__(self, other: AbstractSet[T]) -> set[T]:  # type: ignore[override]
+        """Items in exactly one of the two, as a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine ^ set(other)
+
+    # In-place operators as the real classes type them (typeshed's ``set``):
+    # ``|=`` and ``^=`` add items, so they take ``AbstractSet[T]`` (the same
+    # ignore as typeshed's ``set.__ior__``); ``&=`` and ``-=`` take any set.
+
+    def __ior__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override]
+        """``union_update``."""
+        self.union_update(other)
+        return self
+
+    def __iand__(self, other: AbstractSet[object]) -> Self:
+        """``intersection_update``."""
+        self.intersection_update(other)
+        return self
+
+    def __isub__(self, other: AbstractSet[object]) -> Self:
+        """``difference_update``."""
+        self.difference_update(other)
+        return self
+
+    def __ixor__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override]
+        """``symmetric_difference_update``."""
+        self.symmetric_difference_update(other)
+        return self
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, serializer={self.serializer!r})"
+        return f"{type(self).__name__}({self._name!r}, serializer={self._serializer!r})"
 
 
 class MemoryTimeSortedSet(MemorySortedSet[T]):
     """A ``TimeSortedSet`` model: default scores come from ``clock``."""
+
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``MemorySortedSet.__init__``)
+
+        @overload
+        def __init__(
+            self: MemoryTimeSortedSet[str],
+            name: str = "memory",
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+            clock: Callable[[], float] = time.time,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            name: str = "memory",
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+            clock: Callable[[], float] = time.time,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     _timed = True
 
@@ -568,9 +686,35 @@ class MemoryTimeSortedSet(MemorySortedSet[T]):
 class MemoryScheduledSet(MemoryTimeSortedSet[T]):
     """A ``ScheduledSet`` model: reads and claims see only members with score <= ``clock()``."""
 
+    if TYPE_CHECKING:  # pin ``str`` without a serializer (see ``MemorySortedSet.__init__``)
+
+        @overload
+        def __init__(
+            self: MemoryScheduledSet[str],
+            name: str = "memory",
+            *,
+            scorer: Scorer[str] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+            clock: Callable[[], float] = time.time,
+        ) -> None: ...
+        @overload
+        def __init__(
+            self,
+            name: str = "memory",
+            *,
+            serializer: Serializer[T],
+            scorer: Scorer[T] | None = None,
+            on_duplicate: OnDuplicate = "replace",
+            max_deliveries: int | None = None,
+            clock: Callable[[], float] = time.time,
+        ) -> None: ...
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
+
     _scheduled = True
 
     def available(self) -> int:
+        """How many items are due now. O(L + N)."""
         return len(self._ready())
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from datetime import datetime, timedelta
 from typing import Any, cast, overload
 
@@ -24,6 +24,7 @@ __all__ = ["MemoryPriorityStream"]
 
 #: The value type; ``str`` when no serializer says otherwise.
 V = TypeVar("V", default=str)
+D = TypeVar("D")
 
 
 def _finite(value: object, what: str) -> float:
@@ -40,11 +41,16 @@ def _key(key: object) -> str:
 
 
 class MemoryPriorityStream(Mapping[str, V]):
-    """A ``PriorityStream`` kept in dicts; same API, no server."""
+    """A ``PriorityStream`` kept in dicts; same API, no server.
 
+    ``clock`` stands for the server's clock (cool-downs end by it). Reads
+    sort the items, so most operations cost O(N log N) here.
+    """
+
+    # ``self`` pins ``str`` without a serializer, as in ``PriorityStream``.
     @overload
     def __init__(
-        self,
+        self: MemoryPriorityStream[str],
         name: str = "memory",
         *,
         decay: float = 1.0,
@@ -70,12 +76,12 @@ class MemoryPriorityStream(Mapping[str, V]):
         given = cast(object, name)  # an untyped caller may pass anything
         if not isinstance(given, str) or not given:
             raise ValueError("name must be a non-empty str")
-        self.name = name
-        self.serializer = cast("Serializer[V]", serializer or StrCodec())
-        self.decay = _finite(decay, "decay")
-        if self.decay < 0:
+        self._name = name
+        self._serializer = cast("Serializer[V]", serializer or StrCodec())
+        self._decay = _finite(decay, "decay")
+        if self._decay < 0:
             raise ValueError("decay must be >= 0")
-        self.clock = clock
+        self._clock = clock
         self._items: dict[str, tuple[bytes, float]] = {}  # key -> (encoded value, priority)
         self._cooling: dict[str, float] = {}  # key -> when its cool-down ends
         self._gated: set[str] = set()
@@ -84,7 +90,7 @@ class MemoryPriorityStream(Mapping[str, V]):
 
     def _sweep(self) -> int:
         """End the cool-downs that are over, and the items kept until then."""
-        now = self.clock()
+        now = self._clock()
         ended = [key for key, deadline in self._cooling.items() if deadline <= now]
         for key in ended:
             del self._cooling[key]
@@ -96,16 +102,36 @@ class MemoryPriorityStream(Mapping[str, V]):
             self._items, key=lambda key: (self._items[key][1], key.encode()), reverse=True
         )
 
-    # --- writes ---------------------------------------------------------------
+    # --- the public API ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The name given (``"memory"`` by default)."""
+        return self._name
+
+    @property
+    def serializer(self) -> Serializer[V]:
+        """The codec values are stored with (values are kept encoded, as Redis keeps them)."""
+        return self._serializer
+
+    @property
+    def decay(self) -> float:
+        """How much ``pull(purge=False)`` lowers the priority of the items it keeps."""
+        return self._decay
 
     def add(self, key: str, value: V, score: float = 1.0, *, readd: bool = False) -> float | None:
+        """Store ``value`` and raise the priority of ``key`` by ``score``; ``None`` if refused.
+
+        O(1).
+        """
         return self.add_many([(key, value, score)], readd=readd)[0]
 
     def add_many(
         self, items: Iterable[tuple[str, V, float]], *, readd: bool = False
     ) -> list[float | None]:
+        """``add`` for each ``(key, value, score)``, in order; one result each. O(M)."""
         staged = [
-            (_key(key), encode_with(self.serializer, value), _finite(score, "score"))
+            (_key(key), encode_with(self._serializer, value), _finite(score, "score"))
             for key, value, score in items
         ]
         self._sweep()
@@ -131,12 +157,13 @@ class MemoryPriorityStream(Mapping[str, V]):
         expire_in: timedelta | float = timedelta(days=1),
         expire_at: datetime | None = None,
     ) -> dict[str, V]:
+        """Take up to ``count`` items, highest priority first, as ``{key: value}``. O(N log N)."""
         given = cast(object, count)  # an untyped caller may pass anything
         if isinstance(given, bool) or not isinstance(given, int):
             raise TypeError("count must be an int")
         if count < 1:
             raise ValueError("count must be >= 1")
-        now = self.clock()
+        now = self._clock()
         if expire_at is not None:
             if expire_at.tzinfo is None:
                 raise ValueError("expire_at must be timezone-aware")
@@ -151,11 +178,11 @@ class MemoryPriorityStream(Mapping[str, V]):
         pulled: dict[str, V] = {}
         for key in self._ordered()[:count]:
             data, priority = self._items[key]
-            pulled[key] = self.serializer.loads(data)
+            pulled[key] = self._serializer.loads(data)
             if purge or over:
                 del self._items[key]
             else:
-                self._items[key] = (data, priority - self.decay)
+                self._items[key] = (data, priority - self._decay)
             if gate:
                 self._gated.add(key)
             if over:
@@ -165,6 +192,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         return pulled
 
     def increment(self, key: str, by: float = 1.0) -> float:
+        """Add ``by`` to the priority of ``key``; the new priority. ``KeyError`` if absent. O(1)."""
         step = _finite(by, "by")
         self._sweep()
         if key not in self._items:
@@ -174,6 +202,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         return priority + step
 
     def decrement_all(self, by: float = 1.0) -> int:
+        """Lower every priority by ``by``; how many items changed. O(N)."""
         step = _finite(by, "by")
         self._sweep()
         for key, (data, priority) in self._items.items():
@@ -181,6 +210,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         return len(self._items)
 
     def delete_below(self, threshold: float, *, gate: bool = False) -> list[str]:
+        """Remove items with priority below ``threshold``; their keys, highest first. O(N log N)."""
         limit = _finite(threshold, "threshold")
         self._sweep()
         below = [key for key in self._ordered() if self._items[key][1] < limit]
@@ -191,49 +221,83 @@ class MemoryPriorityStream(Mapping[str, V]):
         return below
 
     def clear(self) -> None:
+        """Remove every item, gate and cool-down. O(N)."""
         self._items.clear()
         self._cooling.clear()
         self._gated.clear()
 
     def expire(self) -> int:
+        """End the cool-downs that are over; how many. O(C), C the keys cooling down."""
         return self._sweep()
 
     # --- reads ---------------------------------------------------------------
 
     def __getitem__(self, key: str) -> V:
+        """The value of ``key``; ``KeyError`` if it holds no item. O(1)."""
         self._sweep()
         if key not in self._items:
             raise KeyError(key)
-        return self.serializer.loads(self._items[key][0])
+        return self._serializer.loads(self._items[key][0])
+
+    @overload
+    def get(self, key: str, default: None = None) -> V | None: ...
+    @overload
+    def get(self, key: str, default: V | D) -> V | D: ...
+    def get(self, key: str, default: object = None) -> object:
+        """The value of ``key``, or ``default``. O(1)."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def priority(self, key: str) -> float | None:
+        """The priority of ``key``, or ``None`` if it holds no item. O(1)."""
         self._sweep()
         found = self._items.get(_key(key))
         return None if found is None else found[1]
 
     def contains(self, key: str) -> bool:
+        """Whether ``key`` holds an item (``key in s``). O(1)."""
         self._sweep()
         return key in self._items
 
     def size(self) -> int:
+        """The number of items (``len(s)``). O(1)."""
         self._sweep()
         return len(self._items)
 
     def __contains__(self, key: object) -> bool:
+        """``contains``: whether ``key`` holds an item; ``False`` for a key that is not a str."""
         return isinstance(key, str) and self.contains(key)
 
     def __len__(self) -> int:
+        """``size``: the number of items. O(1)."""
         return self.size()
 
     def __iter__(self) -> Iterator[str]:
+        """Keys, highest priority first, from a snapshot. O(N log N)."""
         self._sweep()
         return iter(self._ordered())
 
+    def keys(self) -> KeysView[str]:
+        """Keys in priority order. O(N log N) to iterate."""
+        return KeysView(self)
+
+    def values(self) -> ValuesView[V]:
+        """Values in priority order. O(N log N) to iterate."""
+        return ValuesView(self)
+
+    def items(self) -> ItemsView[str, V]:
+        """``(key, value)`` pairs in priority order. O(N log N) to iterate."""
+        return ItemsView(self)
+
     def dead_letters(self) -> dict[str, bytes]:
-        return {}  # every value here was encoded by this model's own codec
+        """Always empty: every value here was encoded by the model's own codec. O(1)."""
+        return {}
 
     def clear_dead_letters(self) -> int:
+        """Nothing to delete (see ``dead_letters``): 0. O(1)."""
         return 0
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, serializer={self.serializer!r})"
+        return f"{type(self).__name__}({self._name!r}, serializer={self._serializer!r})"
