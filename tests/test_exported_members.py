@@ -50,6 +50,10 @@ def test_testing_names() -> None:
     import typedset.testing
 
     assert typedset.testing.__all__ == [
+        "AsyncMemoryPriorityStream",
+        "AsyncMemoryScheduledSet",
+        "AsyncMemorySortedSet",
+        "AsyncMemoryTimeSortedSet",
         "FaultProxy",
         "MemoryPriorityStream",
         "MemoryScheduledSet",
@@ -58,3 +62,6 @@ def test_testing_names() -> None:
         "PrivateServer",
         "find_server_binary",
     ]
+    assert typedset.testing.__all__ == sorted(typedset.testing.__all__)
+    for name in typedset.testing.__all__:
+        assert hasattr(typedset.testing, name)
