@@ -37,9 +37,13 @@ class Serializer(Protocol[T]):
     compare the encoded form.
     """
 
-    def dumps(self, obj: T, /) -> bytes | str: ...
+    def dumps(self, obj: T, /) -> bytes | str:
+        """The bytes stored for ``obj``; equal items give equal bytes. Called once per item sent."""
+        ...
 
-    def loads(self, data: bytes, /) -> T: ...
+    def loads(self, data: bytes, /) -> T:
+        """The item ``data`` encodes: ``loads(dumps(x)) == x``. Called once per item read."""
+        ...
 
 
 #: Computes the score of an item that is added without an explicit one:

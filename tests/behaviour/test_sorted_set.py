@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Set as AbstractSet
+from types import MappingProxyType
 from typing import NamedTuple
 
 import msgspec
@@ -14,6 +15,7 @@ import redis
 from conftest import Flavour
 from typedset import (
     BytesCodec,
+    EncodeError,
     JsonCodec,
     MsgspecCodec,
     NamedTupleCodec,
@@ -315,6 +317,9 @@ def test_redset_style_producer_and_typedset_consumer_share_a_set(
         (MsgspecCodec(Task), Task(1, frozenset({"x", "y"}))),
         (MsgspecCodec(Task, format="msgpack"), Task(2, frozenset({"z"}))),
         (NamedTupleCodec(Point), Point(1, 2)),
+        (MsgspecCodec(list[int]), [3, 1, 2]),
+        (MsgspecCodec(Task | None, format="msgpack"), None),
+        (MsgspecCodec(dict[str, Task]), {"b": Task(1, frozenset()), "a": Task(2, frozenset())}),
     ],
 )
 def test_every_codec_round_trips_and_deduplicates(
@@ -334,6 +339,26 @@ def test_json_module_works_as_a_serializer(flavour: Flavour, r: redis.Redis, nam
     s = flavour(SortedSet(r, name, serializer=json))
     s.add({"a": 1})
     assert s.pop() == {"a": 1}
+
+
+def test_json_codec_takes_any_mapping_and_sequence_and_decodes_dicts_and_lists(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name, serializer=JsonCodec()))
+    s.add(MappingProxyType({"b": range(2), "a": ("x",)}))
+    s.add({"a": ["x"], "b": [0, 1]})  # the same value: one member
+    assert len(s) == 1
+    assert s.pop() == {"a": ["x"], "b": [0, 1]}
+
+
+def test_json_codec_refuses_bytes_and_sets_at_the_call_and_writes_nothing(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(SortedSet(r, name, serializer=JsonCodec()))
+    for bad in (b"raw", {"a": b"raw"}, {"a": {1, 2}}):
+        with pytest.raises(EncodeError):
+            s.add(bad)  # type: ignore[arg-type]
+    assert r.exists(name) == 0
 
 
 def test_equal_json_values_deduplicate_whatever_their_key_order(
