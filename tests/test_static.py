@@ -1,5 +1,5 @@
 """The code stays clean: ruff (lint and format) and mypy --strict over src, tests and
-benchmarks; basedpyright strict over src."""
+benchmarks; basedpyright strict over src and the typing tests' inference cases."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def test_ruff_format_is_clean() -> None:
 
 
 def test_basedpyright_strict_is_clean() -> None:
-    """basedpyright strict (``[tool.basedpyright]`` in pyproject.toml) reports nothing on src."""
+    """basedpyright strict (``[tool.basedpyright]`` in pyproject.toml) reports nothing on src
+    and tests/typing (its expected-error files are tests/typing/test_typing.py's)."""
     result = subprocess.run(
         [sys.executable, "-m", "basedpyright", "--project", str(ROOT / "pyproject.toml")],
         capture_output=True,

@@ -590,13 +590,19 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def _from_iterable(cls, it: Iterable[S]) -> set[S]:
         return set(it)
 
-    def __or__(self, other: AbstractSet[S]) -> set[T | S]:
+    # ``|`` and ``^`` take sets of ``T`` only, narrower than ``set``'s
+    # (which take any and return a union): pyright checks ``s |= x`` as
+    # ``s = s | x`` when ``__ior__`` refuses ``x``, so a wider ``|`` would let
+    # ``tasks |= {"text"}`` through. Mixing types is still one ``set(s)`` away.
+
+    def __or__(self, other: AbstractSet[T]) -> set[T]:  # type: ignore[override]
         """``set(self) | set(other)``: a builtin set, the server unchanged.
 
         Reads ``self`` as iteration does, N // 500 + 1 round trips (and
         ``other`` likewise if it is a typedset set); O(N + M).
         """
-        return set[T | S](self) | set(other)
+        mine: set[T] = set(self)
+        return mine | set(other)
 
     def __and__(self, other: AbstractSet[object]) -> set[T]:
         """Items of ``self`` also in ``other``, as a builtin set.
@@ -614,19 +620,20 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         mine: set[T] = set(self)
         return mine - set(other)
 
-    def __xor__(self, other: AbstractSet[S]) -> set[T | S]:
+    def __xor__(self, other: AbstractSet[T]) -> set[T]:  # type: ignore[override]
         """Items in exactly one of the two, as a builtin set.
 
         Reads both as ``|`` does: N // 500 + 1 round trips; O(N + M).
         """
-        return set[T | S](self) ^ set(other)
+        mine: set[T] = set(self)
+        return mine ^ set(other)
 
     # In-place operators follow typeshed's ``set``: ``|=`` and ``^=`` add
-    # items, so they take ``AbstractSet[T]`` (narrower than ``|`` and ``^``,
-    # which build a new set: the same ignore as typeshed's ``set.__ior__``);
-    # ``&=`` and ``-=`` only compare, so they take any set.
+    # items, so they take ``AbstractSet[T]`` (narrower than the ABC's, the
+    # same ignore as typeshed's ``set.__ior__``); ``&=`` and ``-=`` only
+    # compare, so they take any set.
 
-    def __ior__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override,misc]
+    def __ior__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override]
         """``s |= other``: :meth:`union_update`. One round trip; O(M log N)."""
         self.union_update(other)
         return self
@@ -644,7 +651,7 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self.difference_update(other)
         return self
 
-    def __ixor__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override,misc]
+    def __ixor__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override]
         """``s ^= other``: :meth:`symmetric_difference_update`. One round trip; O(M log N)."""
         self.symmetric_difference_update(other)
         return self

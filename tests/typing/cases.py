@@ -1,11 +1,9 @@
-"""Inference cases: mypy --strict checks these (they are never run); so does basedpyright.
+"""Inference cases: mypy --strict and basedpyright strict check these (they are never run).
 
-The element type comes from the serializer; no annotation is needed. An
-expected error is marked for both checkers, ``# type: ignore[code]  #
-pyright: ignore[rule]``: each reports an ignore that no error needs (mypy's
-``warn_unused_ignores``, basedpyright's rule made an error below), so the
-error must stay. The project's mypy run covers this file; basedpyright is
-not a dev dependency, run it by hand (``basedpyright tests/typing/cases.py``).
+The element type comes from the serializer; no annotation is needed. Each
+valid use has an ``assert_type`` that both checkers verify; both report 0
+errors on this file (tests/test_static.py). The mistakes a user can make are
+in errors/, each marked with the error both checkers must report.
 """
 
 # pyright: reportUnnecessaryTypeIgnoreComment=error
@@ -13,7 +11,7 @@ not a dev dependency, run it by hand (``basedpyright tests/typing/cases.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -33,6 +31,7 @@ from typedset import (
     Processing,
     ScheduledSet,
     Scorer,
+    Serializer,
     SortedSet,
     StrCodec,
     TimeSortedSet,
@@ -44,7 +43,7 @@ from typedset.aio import (
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
-from typedset.codecs import JsonValue
+from typedset.codecs import JsonData, JsonValue
 from typedset.testing import MemoryPriorityStream, MemoryScheduledSet, MemorySortedSet
 from typedset.testing.model import MemoryProcessing
 
@@ -74,6 +73,40 @@ def inferred_element_types(r: redis.Redis) -> None:
     assert_type(SortedSet(r, "x", serializer=json), SortedSet[Any])
     assert_type(MemorySortedSet(), MemorySortedSet[str])
     assert_type(MemoryScheduledSet(serializer=MsgspecCodec(Task)), MemoryScheduledSet[Task])
+
+
+def codecs_are_exact(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
+    """A codec's type is its argument's, for classes and type forms alike; never ``Any``."""
+    assert_type(MsgspecCodec(Task), MsgspecCodec[Task])
+    assert_type(MsgspecCodec(list[int]), MsgspecCodec[list[int]])
+    assert_type(MsgspecCodec(Task | None, format="msgpack"), MsgspecCodec[Task | None])
+    assert_type(MsgspecCodec(dict[str, Task]), MsgspecCodec[dict[str, Task]])
+    assert_type(MsgspecCodec(tuple[int, str]), MsgspecCodec[tuple[int, str]])
+    assert_type(MsgspecCodec(int), MsgspecCodec[int])
+    numbers = SortedSet(r, "x", serializer=MsgspecCodec(list[int]))
+    assert_type(numbers, SortedSet[list[int]])
+    numbers.add([1, 2])
+    assert_type(numbers.pop(), list[int])
+    maybe = AsyncSortedSet(ar, "x", serializer=MsgspecCodec(Task | None))
+    assert_type(maybe, AsyncSortedSet[Task | None])
+    codec: Serializer[Task] = MsgspecCodec(Task)
+    assert_type(SortedSet(r, "x", serializer=codec), SortedSet[Task])
+
+
+def json_takes_mappings_and_sequences(r: redis.Redis, counts: dict[str, int]) -> None:
+    """``JsonCodec`` encodes read-only ABCs (``dict`` is invariant) and decodes to dict/list."""
+    items = SortedSet(r, "x", serializer=JsonCodec())
+    assert_type(items, SortedSet[JsonValue])
+    items.add(counts)
+    items.add((1, "two", 3.0, None, True))
+    items.add({"nested": [{"deep": (1, 2)}]})
+    frozen: Mapping[str, Sequence[float]] = {"a": [1.5]}
+    items.update([frozen, "text", 7])
+    assert_type(items.pop(), JsonValue)
+    decoded = JsonCodec().loads(b'{"a": [1]}')
+    assert_type(decoded, JsonData)
+    if isinstance(decoded, dict):
+        items.add(decoded)  # what was read goes back in
 
 
 def method_results(r: redis.Redis) -> None:
@@ -165,7 +198,9 @@ def in_place_operators_keep_the_item_type(r: redis.Redis, others: set[object]) -
     assert_type(tasks.difference_update(others), None)
     assert_type(tasks & {"x"}, set[Task])
     assert_type(tasks - others, set[Task])
-    assert_type(tasks ^ {"x"}, set[Task | str])
+    assert_type(tasks ^ {Task(1)}, set[Task])
+    assert_type(tasks | more, set[Task])
+    assert_type(set[Task | str](tasks) | {"x"}, set[Task | str])  # mixing types: a set first
 
 
 def async_inferred_element_types(ar: redis.asyncio.Redis) -> None:
@@ -253,12 +288,9 @@ def model_lease_types() -> None:
 
 def a_lease_belongs_to_its_item_type(r: redis.Redis) -> None:
     names = SortedSet(r, "names")
-    tasks = SortedSet(r, "tasks", serializer=MsgspecCodec(Task))
     [name_lease] = names.claim()
     assert_type(name_lease, Lease[str])
-    tasks.ack(name_lease)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    tasks.ack_many([name_lease])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
-    MemorySortedSet(serializer=MsgspecCodec(Task)).release(name_lease)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    assert_type(names.ack(name_lease), bool)
 
 
 def stream_value_types(r: redis.Redis, ar: redis.asyncio.Redis) -> None:

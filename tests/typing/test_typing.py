@@ -1,25 +1,79 @@
-"""mypy --strict reports exactly the errors marked ``# E: <code>`` in tests/typing/errors/."""
+"""mypy --strict and basedpyright strict each report exactly the errors marked in
+tests/typing/errors/, and nothing else.
+
+A mistake is marked on its line as ``# E: <mypy code> <pyright rule>``, for
+example ``# E: arg-type reportArgumentType``: both checkers must report it,
+with that code and that rule, on that line, and report nothing on any other
+line. A change that stops either checker from catching a mistake fails here;
+so does one that makes a checker report an error the file does not mark.
+
+basedpyright reads ``errors/pyrightconfig.json``: strict, without the rules
+that only flag the test files' own style (an unused variable holding a
+mistake, an unknown type that follows from one).
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 from mypy import api
 
 ROOT = Path(__file__).resolve().parents[2]
-ERRORS = sorted((Path(__file__).parent / "errors").glob("*.py"))
-MARK = re.compile(r"#\s*E:\s*([a-z-]+)")
-REPORTED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
+HERE = Path(__file__).parent
+ERRORS = sorted((HERE / "errors").glob("*.py"))
+MARK = re.compile(r"#\s*E:\s*(?P<code>[a-z-]+)\s+(?P<rule>report\w+)\s*$")
+MYPY_REPORTED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
+
+Expected = set[tuple[int, str]]
 
 
-def expected_errors(path: Path) -> set[tuple[int, str]]:
-    found = set()
+def marked(path: Path) -> tuple[Expected, Expected]:
+    """The (line, mypy code) and (line, pyright rule) pairs a file marks."""
+    codes: Expected = set()
+    rules: Expected = set()
     for number, line in enumerate(path.read_text().splitlines(), start=1):
-        match = MARK.search(line)
-        if match:
-            found.add((number, match.group(1)))
+        if "# E:" in line:
+            match = MARK.search(line)
+            assert match, f"{path.name}:{number}: a mark is '# E: <mypy code> <pyright rule>'"
+            codes.add((number, match.group("code")))
+            rules.add((number, match.group("rule")))
+    return codes, rules
+
+
+@cache
+def pyright_report() -> dict[str, Expected]:
+    """basedpyright's errors over every file in errors/, one run: file name → (line, rule)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "basedpyright",
+            "--project",
+            str(HERE / "errors" / "pyrightconfig.json"),
+            "--pythonpath",
+            sys.executable,
+            "--outputjson",
+            *map(str, ERRORS),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    report = json.loads(result.stdout)
+    found: dict[str, Expected] = {path.name: set() for path in ERRORS}
+    for diagnostic in report["generalDiagnostics"]:
+        if diagnostic["severity"] == "information":
+            continue
+        where = Path(diagnostic["file"]).name
+        line = diagnostic["range"]["start"]["line"] + 1
+        found.setdefault(where, set()).add((line, diagnostic.get("rule", diagnostic["message"])))
     return found
 
 
@@ -38,11 +92,18 @@ def test_mypy_reports_the_marked_errors_and_no_others(path: Path) -> None:
     )
     reported = {
         (int(m.group("line")), m.group("code"))
-        for m in (REPORTED.match(line) for line in stdout.splitlines())
+        for m in (MYPY_REPORTED.match(line) for line in stdout.splitlines())
         if m
     }
-    assert reported == expected_errors(path), stdout + stderr
+    assert reported == marked(path)[0], stdout + stderr
 
 
-def test_there_are_at_least_five_expected_errors() -> None:
-    assert sum(len(expected_errors(path)) for path in ERRORS) >= 5
+@pytest.mark.parametrize("path", ERRORS, ids=[path.stem for path in ERRORS])
+def test_basedpyright_reports_the_marked_errors_and_no_others(path: Path) -> None:
+    assert pyright_report()[path.name] == marked(path)[1]
+
+
+def test_every_file_marks_its_mistakes() -> None:
+    for path in ERRORS:
+        assert marked(path)[0], f"{path.name} marks no mistake"
+    assert sum(len(marked(path)[0]) for path in ERRORS) >= 50

@@ -16,12 +16,12 @@ class Task(msgspec.Struct, frozen=True):
 
 async def misuse(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
     tasks = AsyncSortedSet(ar, "x", serializer=MsgspecCodec(Task))
-    await tasks.add("not a task")  # E: arg-type
-    assert Task(1) in tasks  # E: operator
-    len(tasks)  # E: arg-type
-    for _ in tasks:  # E: attr-defined
+    await tasks.add("not a task")  # E: arg-type reportArgumentType
+    assert Task(1) in tasks  # E: operator reportOperatorIssue
+    len(tasks)  # E: arg-type reportArgumentType
+    for _ in tasks:  # E: attr-defined reportGeneralTypeIssues
         pass
-    popped: str = await tasks.pop()  # E: assignment
-    tasks.pop().id  # E: attr-defined
-    AsyncScheduledSet(r, "x")  # E: call-overload
-    SortedSet(ar, "x")  # E: call-overload
+    popped: str = await tasks.pop()  # E: assignment reportAssignmentType
+    tasks.pop().id  # E: attr-defined reportAttributeAccessIssue
+    AsyncScheduledSet(r, "x")  # E: call-overload reportArgumentType
+    SortedSet(ar, "x")  # E: call-overload reportArgumentType

@@ -15,11 +15,11 @@ from typedset.aio import (
 
 
 def misuse(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
-    a: SortedSet[int] = SortedSet(r, "k")  # E: assignment
-    b: TimeSortedSet[int] = TimeSortedSet(r, "k")  # E: assignment
-    c: ScheduledSet[bytes] = ScheduledSet(r, "k", scorer=len)  # E: assignment
-    d: AsyncSortedSet[int] = AsyncSortedSet(ar, "k")  # E: assignment
-    e: AsyncTimeSortedSet[int] = AsyncTimeSortedSet(ar, "k")  # E: assignment
-    f: AsyncScheduledSet[int] = AsyncScheduledSet(ar, "k")  # E: assignment
-    g: PriorityStream[int] = PriorityStream(r, "k")  # E: assignment
-    h: AsyncPriorityStream[int] = AsyncPriorityStream(ar, "k", decay=0.5)  # E: assignment
+    a: SortedSet[int] = SortedSet(r, "k")  # E: assignment reportAssignmentType
+    b: TimeSortedSet[int] = TimeSortedSet(r, "k")  # E: assignment reportAssignmentType
+    c: ScheduledSet[bytes] = ScheduledSet(r, "k", scorer=len)  # E: assignment reportAssignmentType
+    d: AsyncSortedSet[int] = AsyncSortedSet(ar, "k")  # E: assignment reportAssignmentType
+    e: AsyncTimeSortedSet[int] = AsyncTimeSortedSet(ar, "k")  # E: assignment reportAssignmentType
+    f: AsyncScheduledSet[int] = AsyncScheduledSet(ar, "k")  # E: assignment reportAssignmentType
+    g: PriorityStream[int] = PriorityStream(r, "k")  # E: assignment reportAssignmentType
+    h: AsyncPriorityStream[int] = AsyncPriorityStream(ar, "k", decay=0.5)  # E: assignment reportAssignmentType

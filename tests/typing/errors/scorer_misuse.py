@@ -25,11 +25,11 @@ def label(task: Task) -> str:
 
 def misuse(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
     codec = MsgspecCodec(Task)
-    SortedSet(r, "tasks", serializer=codec, scorer=lambda t: t.upper())  # E: attr-defined
-    SortedSet(r, "tasks", serializer=codec, scorer=label)  # E: arg-type
-    SortedSet(r, "tasks", serializer=codec, scorer=by_name)  # E: arg-type
-    SortedSet(r, "names", scorer=lambda name: name.id)  # E: attr-defined
-    TimeSortedSet(r, "names", scorer=lambda name: name.id)  # E: attr-defined
-    AsyncScheduledSet(ar, "tasks", serializer=codec, scorer=lambda t: t.upper())  # E: attr-defined
-    MemorySortedSet(serializer=codec, scorer=lambda t: t.upper())  # E: attr-defined
-    scorer: Scorer[Task] = by_name  # E: assignment
+    SortedSet(r, "tasks", serializer=codec, scorer=lambda t: t.upper())  # E: attr-defined reportAttributeAccessIssue
+    SortedSet(r, "tasks", serializer=codec, scorer=label)  # E: arg-type reportArgumentType
+    SortedSet(r, "tasks", serializer=codec, scorer=by_name)  # E: arg-type reportArgumentType
+    SortedSet(r, "names", scorer=lambda name: name.id)  # E: attr-defined reportAttributeAccessIssue
+    TimeSortedSet(r, "names", scorer=lambda name: name.id)  # E: attr-defined reportAttributeAccessIssue
+    AsyncScheduledSet(ar, "tasks", serializer=codec, scorer=lambda t: t.upper())  # E: attr-defined reportAttributeAccessIssue
+    MemorySortedSet(serializer=codec, scorer=lambda t: t.upper())  # E: attr-defined reportAttributeAccessIssue
+    scorer: Scorer[Task] = by_name  # E: assignment reportAssignmentType

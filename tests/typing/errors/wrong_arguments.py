@@ -15,12 +15,12 @@ def text_scorer(item: str) -> str:
 
 
 def f(r: redis.Redis) -> None:
-    SortedSet(r, "x", serializer=NotASerializer())  # E: call-overload
-    SortedSet(r, "x", on_duplicate="first")  # E: call-overload
-    SortedSet(r, 42)  # E: call-overload
-    SortedSet("localhost", "x")  # E: call-overload
+    SortedSet(r, "x", serializer=NotASerializer())  # E: call-overload reportArgumentType
+    SortedSet(r, "x", on_duplicate="first")  # E: call-overload reportArgumentType
+    SortedSet(r, 42)  # E: call-overload reportArgumentType
+    SortedSet("localhost", "x")  # E: call-overload reportArgumentType
     s = SortedSet(r, "x", serializer=JsonCodec())
-    s.take("3")  # E: arg-type
-    s.pop(5)  # E: call-arg
-    SortedSet(r, "x").available()  # E: attr-defined
-    ScheduledSet(r, "x", scorer=text_scorer)  # E: arg-type
+    s.take("3")  # E: arg-type reportArgumentType
+    s.pop(5)  # E: call-arg reportCallIssue
+    SortedSet(r, "x").available()  # E: attr-defined reportAttributeAccessIssue
+    ScheduledSet(r, "x", scorer=text_scorer)  # E: arg-type reportArgumentType
