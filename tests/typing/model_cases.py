@@ -1,0 +1,163 @@
+"""Inference cases for the in-memory models, blocking and async: typed as the real classes are.
+
+Checked by mypy --strict and basedpyright strict (both cover tests/typing;
+never run). Each valid use has an ``assert_type``. The few mistakes kept
+here, next to the uses they mirror, are marked ``# type: ignore[code]``:
+both checkers honour it and both report one that no error needs (mypy's
+``warn_unused_ignores``, basedpyright's rule made an error below), so each
+line must stay an error under both. The real classes' mistakes are in errors/.
+"""
+
+# pyright: reportUnnecessaryTypeIgnoreComment=error
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, KeysView, ValuesView
+
+import msgspec
+from typing_extensions import assert_type
+
+from typedset import DeadLetter, Lease, MsgspecCodec, Serializer
+from typedset.aio import AsyncProcessing
+from typedset.testing import (
+    AsyncMemoryPriorityStream,
+    AsyncMemoryScheduledSet,
+    AsyncMemorySortedSet,
+    AsyncMemoryTimeSortedSet,
+    MemoryPriorityStream,
+    MemoryScheduledSet,
+    MemorySortedSet,
+    MemoryTimeSortedSet,
+)
+from typedset.testing.model import MemoryProcessing
+
+
+class Task(msgspec.Struct, frozen=True):
+    id: int
+
+
+def no_serializer_pins_str() -> None:
+    assert_type(MemorySortedSet(), MemorySortedSet[str])
+    assert_type(MemoryTimeSortedSet(), MemoryTimeSortedSet[str])
+    assert_type(MemoryScheduledSet("jobs", scorer=len), MemoryScheduledSet[str])
+    assert_type(MemoryPriorityStream(decay=0.5), MemoryPriorityStream[str])
+    assert_type(AsyncMemorySortedSet(), AsyncMemorySortedSet[str])
+    assert_type(AsyncMemoryTimeSortedSet(clock=lambda: 0.0), AsyncMemoryTimeSortedSet[str])
+    assert_type(AsyncMemoryScheduledSet(), AsyncMemoryScheduledSet[str])
+    assert_type(AsyncMemoryPriorityStream(), AsyncMemoryPriorityStream[str])
+
+
+def no_serializer_is_not_another_type() -> None:
+    a: MemorySortedSet[int] = MemorySortedSet()  # type: ignore[assignment]
+    b: MemoryTimeSortedSet[int] = MemoryTimeSortedSet()  # type: ignore[assignment]
+    c: MemoryScheduledSet[int] = MemoryScheduledSet()  # type: ignore[assignment]
+    d: MemoryPriorityStream[int] = MemoryPriorityStream()  # type: ignore[assignment]
+    e: AsyncMemorySortedSet[int] = AsyncMemorySortedSet()  # type: ignore[assignment]
+    f: AsyncMemoryTimeSortedSet[int] = AsyncMemoryTimeSortedSet()  # type: ignore[assignment]
+    g: AsyncMemoryScheduledSet[int] = AsyncMemoryScheduledSet()  # type: ignore[assignment]
+    h: AsyncMemoryPriorityStream[int] = AsyncMemoryPriorityStream()  # type: ignore[assignment]
+
+
+def the_codec_gives_the_type() -> None:
+    codec = MsgspecCodec(Task)
+    assert_type(MemorySortedSet(serializer=codec), MemorySortedSet[Task])
+    assert_type(
+        MemoryTimeSortedSet(serializer=codec, scorer=lambda t: t.id), MemoryTimeSortedSet[Task]
+    )
+    assert_type(MemoryScheduledSet(serializer=codec), MemoryScheduledSet[Task])
+    assert_type(MemoryPriorityStream(serializer=codec), MemoryPriorityStream[Task])
+    assert_type(AsyncMemorySortedSet(serializer=codec), AsyncMemorySortedSet[Task])
+    assert_type(AsyncMemoryTimeSortedSet(serializer=codec), AsyncMemoryTimeSortedSet[Task])
+    assert_type(
+        AsyncMemoryScheduledSet("jobs", serializer=codec, max_deliveries=3),
+        AsyncMemoryScheduledSet[Task],
+    )
+    assert_type(AsyncMemoryPriorityStream(serializer=codec), AsyncMemoryPriorityStream[Task])
+    assert_type(MemorySortedSet(serializer=codec).serializer, Serializer[Task])
+    assert_type(AsyncMemoryPriorityStream(serializer=codec).serializer, Serializer[Task])
+    MemorySortedSet(serializer=codec, scorer=lambda t: t.upper())  # type: ignore[attr-defined]
+
+
+def blocking_results() -> None:
+    tasks = MemoryScheduledSet(serializer=MsgspecCodec(Task), max_deliveries=2)
+    assert_type(tasks.name, str)
+    assert_type(tasks.pop(), Task)
+    assert_type(tasks.take(3, timeout=1), list[Task])
+    assert_type(tasks.peek(), Task)
+    assert_type(tasks.score(Task(1)), float | None)
+    assert_type(tasks.available(), int)
+    assert_type(tasks.dead_letters(), list[DeadLetter])
+    assert_type(list(tasks), list[Task])
+    assert_type(tasks | {Task(2)}, set[Task])
+    assert_type(tasks & {"anything"}, set[Task])
+    tasks |= {Task(3)}
+    tasks -= {"anything"}
+    tasks |= {"text"}  # type: ignore[arg-type]
+    tasks.add("text")  # type: ignore[arg-type]
+
+
+def blocking_leases() -> None:
+    tasks = MemorySortedSet(serializer=MsgspecCodec(Task))
+    [lease] = tasks.claim(ttl=5)
+    assert_type(lease, Lease[Task])
+    assert_type(tasks.ack(lease), bool)
+    assert_type(tasks.release_many([lease], delay=1), int)
+    assert_type(tasks.leased(), list[Lease[Task]])
+    job = tasks.processing(ttl=5)
+    assert_type(job, MemoryProcessing[Task])
+    with job as task:
+        assert_type(task, Task)
+        assert_type(job.lease, Lease[Task])
+        assert_type(job.extend(), bool)
+    [name_lease] = MemorySortedSet().claim()
+    tasks.ack(name_lease)  # type: ignore[arg-type]
+
+
+def blocking_stream() -> None:
+    stream = MemoryPriorityStream(serializer=MsgspecCodec(Task))
+    assert_type(stream.add("k", Task(1)), float | None)
+    assert_type(stream["k"], Task)
+    assert_type(stream.get("k"), Task | None)
+    assert_type(stream.get("k", 0), Task | int)
+    assert_type(stream.pull(2), dict[str, Task])
+    assert_type(stream.keys(), KeysView[str])
+    assert_type(stream.values(), ValuesView[Task])
+    assert_type(stream.items(), ItemsView[str, Task])
+    assert_type(stream.decay, float)
+    stream.add("k", "text")  # type: ignore[arg-type]
+
+
+async def async_results() -> None:
+    tasks = AsyncMemoryScheduledSet(serializer=MsgspecCodec(Task))
+    assert_type(await tasks.pop(timeout=1), Task)
+    assert_type(await tasks.take(3), list[Task])
+    assert_type(await tasks.peek_score(), float | None)
+    assert_type(await tasks.available(), int)
+    assert_type([task async for task in tasks], list[Task])
+    await tasks.union_update(AsyncMemorySortedSet(serializer=MsgspecCodec(Task)))
+    await tasks.difference_update(["anything"])
+    await tasks.union_update(["text"])  # type: ignore[list-item]
+
+
+async def async_leases() -> None:
+    tasks = AsyncMemorySortedSet(serializer=MsgspecCodec(Task))
+    [lease] = await tasks.claim(ttl=5, timeout=1)
+    assert_type(lease, Lease[Task])
+    assert_type(await tasks.extend(lease, 10), bool)
+    assert_type(await tasks.ack_many([lease]), int)
+    job = tasks.processing(ttl=5, timeout=1)
+    assert_type(job, AsyncProcessing[Task])
+    async with job as task:
+        assert_type(task, Task)
+        assert_type(await job.extend(60), bool)
+
+
+async def async_stream() -> None:
+    stream = AsyncMemoryPriorityStream(serializer=MsgspecCodec(Task))
+    assert_type(await stream["k"], Task)
+    assert_type(await stream.get("k"), Task | None)
+    assert_type(await stream.get("k", None), Task | None)
+    assert_type(await stream.items(), list[tuple[str, Task]])
+    assert_type(await stream.values(), list[Task])
+    assert_type([key async for key in stream], list[str])
+    await stream.add("k", "text")  # type: ignore[arg-type]
