@@ -107,3 +107,14 @@ def test_every_file_marks_its_mistakes() -> None:
     for path in ERRORS:
         assert marked(path)[0], f"{path.name} marks no mistake"
     assert sum(len(marked(path)[0]) for path in ERRORS) >= 50
+
+
+def test_the_readme_lists_mistakes_that_are_checked_here() -> None:
+    """Each line of the README's ``type-errors`` block is a marked line of errors/readme.py."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- type-errors -->\n```py\n(.*?)```", readme, flags=re.DOTALL)
+    assert block, "README has no type-errors block"
+    shown = [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line]
+    lines = (HERE / "errors" / "readme.py").read_text().splitlines()
+    checked = [line.split("  # E:")[0].strip() for line in lines if "# E:" in line]
+    assert shown == checked
