@@ -38,17 +38,6 @@ from typedset.aio import (
     AsyncTimeSortedSet,
 )
 
-#: Modules whose names their owners are still documenting (issue 11, item 6):
-#: what they define is not walked yet. Take a module off this list once its
-#: names pass; the list ends empty.
-STILL_TO_WALK = frozenset(
-    {
-        "typedset.testing.aio_model",
-        "typedset.testing.model",
-        "typedset.testing.stream_model",
-    }
-)
-
 #: The namespaces whose ``__all__`` is the public API.
 NAMESPACES = (typedset, typedset.aio, typedset.testing, typedset.codecs)
 
@@ -134,9 +123,7 @@ def public_names() -> dict[str, tuple[str, object]]:
     return names
 
 
-PUBLIC = {
-    name: obj for name, (module, obj) in public_names().items() if module not in STILL_TO_WALK
-}
+PUBLIC = {name: obj for name, (module, obj) in public_names().items()}
 CLASSES: dict[str, type[Any]] = {name: obj for name, obj in PUBLIC.items() if inspect.isclass(obj)}
 
 
@@ -167,7 +154,7 @@ def members(cls: type[Any]) -> dict[str, str | None]:
         elif inspect.isfunction(raw):
             function = raw
         module = getattr(function, "__module__", None) or ""
-        if module.startswith("typedset") and module not in STILL_TO_WALK:
+        if module.startswith("typedset"):
             found[attr] = raw.__doc__
     return found
 
