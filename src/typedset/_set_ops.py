@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar, cast
 
@@ -52,6 +52,7 @@ __all__ = ["Cursor", "DeadLetter", "Lease", "SetOps"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+Items = TypeVar("Items", bound=Iterable[object])
 log = logging.getLogger("typedset")
 
 #: ZADD flag for each ``on_duplicate`` policy.
@@ -252,13 +253,15 @@ class SetOps(Generic[T]):
 
     def update(self, items: Iterable[T]) -> Flow[None]:
         """Add many items; everything is encoded and checked before anything is sent."""
-        encoded = [(self.encode(item), self._default_score(item, None)) for item in items]
+        checked = check_items(items, "update")
+        encoded = [(self.encode(item), self._default_score(item, None)) for item in checked]
         for batch in self._batches("update", encoded):
             yield from run_batch(batch)
 
     def update_scored(self, scored: Iterable[tuple[T, float]]) -> Flow[None]:
         encoded: list[tuple[bytes, str | None]] = [
-            (self.encode(item), format_score(check_score(score))) for item, score in scored
+            (self.encode(item), format_score(check_score(score)))
+            for item, score in check_items(scored, "update_scored")
         ]
         for batch in self._batches("update_scored", encoded):
             yield from run_batch(batch)
@@ -330,7 +333,7 @@ class SetOps(Generic[T]):
 
     def isdisjoint(self, items: Iterable[object]) -> Flow[bool]:
         """Whether none of ``items`` is present: one ZMSCORE, none for no items."""
-        members = self._members(items)
+        members = self._members(check_items(items, "isdisjoint"))
         if not members:
             return True
         scores = yield from run(Call("isdisjoint", ("ZMSCORE", self.keys.pending, *members), _list))
@@ -556,6 +559,7 @@ class SetOps(Generic[T]):
         self, op: Literal["or", "and", "sub", "xor"], items: Iterable[T]
     ) -> Call[int]:
         """``self op= items`` for any iterable, atomically, in one script call."""
+        items = check_items(items, _COMBINE_OPS[op])
         args: list[Arg] = [op, self.flag]
         if op in ("sub", "and"):  # only membership matters: no scores
             for member in self._members(items):
@@ -675,6 +679,28 @@ def check_ttl(ttl: object) -> float:
     if not 0.001 <= seconds < math.inf:
         raise ValueError(f"ttl must be > 0 (at least 0.001 seconds) and finite, not {ttl!r}")
     return seconds
+
+
+def check_items(items: Items, what: str) -> Items:
+    """``items`` for a method that takes many items, unless it is one ``str``/``bytes`` or a
+    mapping: those iterate as characters or keys, so ``names.update("alice")`` would add
+    five one-letter items and ``update({item: score})`` would drop every score.
+
+    Refused with ``TypeError`` at the call, before anything is sent (a ``set``
+    would take them; a queue of work should not).
+    """
+    given = cast(object, items)
+    kind = type(given).__name__
+    if isinstance(given, str | bytes | bytearray | memoryview):
+        raise TypeError(
+            f"{what} takes an iterable of items, not one {kind}: wrap a single item in a list"
+        )
+    if isinstance(given, Mapping):
+        raise TypeError(
+            f"{what} takes an iterable of items, not a mapping: "
+            f"use update_scored(m.items()) for items with scores, or list(m) for its keys"
+        )
+    return items
 
 
 def check_delay(delay: object) -> float:

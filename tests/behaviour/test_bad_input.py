@@ -22,6 +22,7 @@ from typedset import (
     TimeSortedSet,
 )
 from typedset.aio import AsyncSortedSet
+from typedset.testing import MemorySortedSet
 
 
 class Task(msgspec.Struct):
@@ -55,6 +56,13 @@ def keys_of(r: redis.Redis, name: str) -> list[bytes]:
         (lambda s: s.pop(timeout=math.nan), ValueError),
         (lambda s: s.increment("x", math.nan), ValueError),
         (lambda s: s.__ior__({7}), EncodeError),
+        # One str (or bytes) iterates as characters, a mapping as its keys: refused.
+        (lambda s: s.update("alice"), TypeError),
+        (lambda s: s.update({"a": 5.0}), TypeError),
+        (lambda s: s.update_scored({"a": 5.0}), TypeError),
+        (lambda s: s.union_update("ab"), TypeError),
+        (lambda s: s.symmetric_difference_update({"a": 1}), TypeError),
+        (lambda s: s.isdisjoint("ab"), TypeError),
     ],
 )
 def test_bad_input_raises_and_writes_nothing(
@@ -207,3 +215,37 @@ def test_a_stream_with_items_is_unchanged_by_a_refused_batch(
 def test_bad_decay_is_refused(flavour: Flavour, name: str, decay: float) -> None:
     with pytest.raises(ValueError, match="decay"):
         flavour.construct(PriorityStream, name, decay=decay)
+
+
+ONE_STR_OR_A_MAPPING: list[Callable[[MemorySortedSet[str]], object]] = [
+    lambda s: s.update("alice"),
+    lambda s: s.update({"a": 5.0}),
+    lambda s: s.update_scored({"a": 5.0}),  # type: ignore[dict-item]
+    lambda s: s.union_update("ab"),
+    lambda s: s.intersection_update("ab"),
+    lambda s: s.difference_update(b"ab"),
+    lambda s: s.symmetric_difference_update({"a": 1}),
+    lambda s: s.isdisjoint("ab"),
+]
+
+
+@pytest.mark.parametrize("call", ONE_STR_OR_A_MAPPING)
+def test_the_model_refuses_one_str_or_a_mapping_as_the_sets_do(
+    call: Callable[[MemorySortedSet[str]], object],
+) -> None:
+    model = MemorySortedSet()
+    model.add("keep")
+    with pytest.raises(TypeError, match="iterable of items"):
+        call(model)
+    assert list(model) == ["keep"]
+
+
+@pytest.mark.parametrize("call", ONE_STR_OR_A_MAPPING)
+def test_removals_refuse_one_str_or_a_mapping_and_remove_nothing(
+    flavour: Flavour, r: redis.Redis, name: str, call: Callable[[SortedSet[str]], object]
+) -> None:
+    s = flavour(SortedSet(r, name))
+    s.update(["a", "b", "keep"])
+    with pytest.raises(TypeError, match="iterable of items"):
+        call(s)
+    assert sorted(s) == ["a", "b", "keep"]

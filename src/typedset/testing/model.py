@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 from typing_extensions import Self, TypeVar
 
 from .. import DeadLetter, Lease, Processing
-from .._set_ops import check_delay, check_ttl, lease_parts, lease_token
+from .._set_ops import check_delay, check_items, check_ttl, lease_parts, lease_token
 from ..codecs import StrCodec
 from ..errors import EncodeError
 from ..protocols import OnDuplicate, Scorer, Serializer
@@ -294,13 +294,19 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         """Add many items, scored as ``add`` would; a bad item adds nothing. O(M N)."""
         # One clock reading for the batch: Redis scores a whole chunk with one TIME.
         now = self._clock() if self._timed else 0.0
-        staged = [(self._encode(item), self._score_for(item, None, now)) for item in items]
+        staged = [
+            (self._encode(item), self._score_for(item, None, now))
+            for item in check_items(items, "update")
+        ]
         for member, score in staged:
             self._put(member, score)
 
     def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
         """Add many ``(item, score)`` pairs; a bad pair adds nothing. O(M N)."""
-        staged = [(self._encode(item), number(score, "score")) for item, score in pairs]
+        staged = [
+            (self._encode(item), number(score, "score"))
+            for item, score in check_items(pairs, "update_scored")
+        ]
         for member, score in staged:
             self._put(member, score)
 
@@ -571,26 +577,26 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
 
     def isdisjoint(self, other: Iterable[object]) -> bool:
         """Whether no item of ``other`` is present. O(M)."""
-        return not self._members_of(other) & self._scores.keys()
+        return not self._members_of(check_items(other, "isdisjoint")) & self._scores.keys()
 
     def union_update(self, other: Iterable[T]) -> None:
         """Add every item of ``other`` (``s |= other``), scored as ``update`` would. O(M N)."""
-        self.update(other)
+        self.update(check_items(other, "union_update"))
 
     def intersection_update(self, other: Iterable[object]) -> None:
         """Keep only items also in ``other`` (``s &= other``). O(M + N²)."""
-        keep = self._members_of(other)
+        keep = self._members_of(check_items(other, "intersection_update"))
         for member in [m for m in self._scores if m not in keep]:
             self._drop(member)
 
     def difference_update(self, other: Iterable[object]) -> None:
         """Remove every item of ``other`` (``s -= other``). O(M N)."""
-        for member in self._members_of(other):
+        for member in self._members_of(check_items(other, "difference_update")):
             self._drop(member)
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
         """Remove items in both, add the others (``s ^= other``). O(M N)."""
-        items = list(other)
+        items = list(check_items(other, "symmetric_difference_update"))
         present = [item for item in items if self._encode(item) in self._scores]
         absent = [item for item in items if self._encode(item) not in self._scores]
         self.difference_update(present)
