@@ -10,8 +10,10 @@ or ``_flow``.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, ClassVar, Generic, cast
+from functools import cache
+from typing import Any, ClassVar, Generic, cast, get_args, get_origin
 from weakref import WeakKeyDictionary
 
 from typing_extensions import TypeVar
@@ -19,9 +21,10 @@ from typing_extensions import TypeVar
 from ._backend import backend_for
 from ._driver import adrive, drive
 from ._ops import Call, Flow, name_claim, run
+from .codecs import StrCodec
 from .protocols import AsyncClient, Serializer, SyncClient
 
-__all__ = ["Async", "Blocking", "Collection", "share_docs"]
+__all__ = ["Async", "Blocking", "Collection", "default_codec", "share_docs"]
 
 #: The client flavour: ``SyncClient`` or ``AsyncClient``.
 C = TypeVar("C")
@@ -157,3 +160,39 @@ def share_docs(twin: type[Any], original: type[Any], renamed: dict[str, str]) ->
         blocking = getattr(original, renamed.get(attr, attr), None)
         if inspect.isfunction(value) and value.__doc__ is None and blocking is not None:
             value.__doc__ = blocking.__doc__
+
+
+@cache
+def _fixed_item_type(cls: type) -> object:
+    """The item type a subclass fixed in its bases (``class Jobs(SortedSet[Task])``), or ``str``.
+
+    The last type argument of the nearest parametrised generic base that is not
+    a type variable; ``str`` when none fixes one.
+    """
+    for klass in cls.__mro__:
+        for base in cast("tuple[object, ...]", getattr(klass, "__orig_bases__", ())):
+            if get_origin(base) is None or get_origin(base) is Generic:
+                continue
+            args = get_args(base)
+            if args and not isinstance(args[-1], typing.TypeVar):
+                return args[-1]
+    return str
+
+
+def default_codec(owner: type, serializer: Serializer[T] | None) -> Serializer[T]:
+    """``serializer``, or :class:`StrCodec` when none is given.
+
+    A subclass that fixes another item type (``class Jobs(SortedSet[Task])``)
+    and is built without a serializer would store ``str`` under a ``Task``
+    type, which mypy does not catch (it checks the ``str`` overload's ``self``
+    only in the class declaring it): refused with ``TypeError``.
+    """
+    if serializer is not None:
+        return serializer
+    fixed = _fixed_item_type(owner)
+    if fixed is not str:
+        name = getattr(fixed, "__qualname__", repr(fixed))
+        raise TypeError(
+            f"{owner.__qualname__} holds {name}: pass serializer= (without one it stores str)"
+        )
+    return cast("Serializer[T]", StrCodec())

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any, cast, overload
 
 from typing_extensions import TypeVar
 
-from ._base import Async, Blocking, Collection, share_docs
+from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._keys import STREAM_KIND
 from ._stream_ops import StreamOps
-from .codecs import StrCodec
 from .protocols import AsyncClient, Serializer, SyncClient
 
 __all__ = ["AsyncPriorityStream", "PriorityStream"]
@@ -71,7 +70,7 @@ class _StreamBase(Collection[C, V]):
         serializer: Serializer[Any] | None = None,
         decay: float = 1.0,
     ) -> None:
-        codec = cast("Serializer[V]", StrCodec() if serializer is None else serializer)
+        codec: Serializer[V] = default_codec(type(self), serializer)
         self._ops = StreamOps(name, codec, decay)
         self._bind(client, name, codec)
 

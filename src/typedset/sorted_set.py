@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, cas
 
 from typing_extensions import Self, TypeVar
 
-from ._base import Async, Blocking, Collection, share_docs
+from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._keys import SET_KIND, key_slot
 from ._ops import Flow, run
 from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
-from .codecs import StrCodec
+from .errors import EncodeError
 from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
 
 __all__ = [
@@ -102,7 +102,7 @@ class _SetBase(Collection[C, T]):
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
     ) -> None:
-        codec = cast("Serializer[T]", StrCodec() if serializer is None else serializer)
+        codec: Serializer[T] = default_codec(type(self), serializer)
         self._ops = SetOps(
             name,
             codec,
@@ -483,10 +483,16 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def __contains__(self, item: object) -> bool:
         """``item in s``: :meth:`contains`. One round trip; O(1).
 
-        An item the codec cannot encode raises :class:`~typedset.EncodeError`
-        (a ``TypeError``), as an unhashable item does in a builtin set.
+        An item the codec cannot encode (another type) cannot be a member:
+        ``False``, with no I/O, as for ``isdisjoint`` and ``-=``, so the
+        comparisons (``s >= {other}``, ``s == other``) answer instead of
+        raising. :meth:`contains`, typed for items, raises
+        :class:`~typedset.EncodeError` for one.
         """
-        return self.contains(cast("T", item))
+        try:
+            return self.contains(cast("T", item))
+        except EncodeError:
+            return False
 
     def __len__(self) -> int:
         """``len(s)``: :meth:`size`. One round trip; O(1).

@@ -452,3 +452,32 @@ def test_scheduled_set_blocking_take_times_out_empty(
     s = flavour(ScheduledSet(r, name))
     s.add("far", time.time() + 3600)
     assert s.take(3, timeout=0.2) == []
+
+
+def test_in_and_comparisons_answer_for_items_of_another_type(r: redis.Redis, name: str) -> None:
+    """``in`` (blocking only: the twins have ``contains``, typed for items) and the
+    comparisons built on it answer ``False`` for an item the codec cannot encode."""
+    tasks = SortedSet(r, name, serializer=MsgspecCodec(Task))
+    tasks.add(Task(1))
+    assert "x" not in tasks  # type: ignore[comparison-overlap]
+    assert not tasks >= {"x"}
+    assert not tasks <= {"x"}
+    assert tasks.isdisjoint(["x"])
+    with pytest.raises(EncodeError):
+        tasks.contains("x")  # type: ignore[arg-type]
+    with pytest.raises(EncodeError):
+        tasks.add("x")  # type: ignore[arg-type]
+    assert list(tasks) == [Task(1)]
+
+
+def test_equal_values_of_a_float_field_are_one_member(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    class Job(msgspec.Struct, frozen=True):
+        priority: float
+
+    jobs = flavour(SortedSet(r, name, serializer=MsgspecCodec(Job)))
+    jobs.update([Job(1), Job(1.0)])
+    assert len(jobs) == 1
+    jobs.discard(Job(1.0))
+    assert Job(1) not in jobs

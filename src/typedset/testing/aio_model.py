@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 from typing_extensions import TypeVar
 
 from .. import DeadLetter, Lease
-from .._base import share_docs
+from .._base import default_codec, share_docs
 from .._set_ops import check_ttl
 from ..aio import AsyncProcessing
-from ..codecs import StrCodec
 from ..protocols import OnDuplicate, Scorer, Serializer
 from .model import DEFAULT_TTL, MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 from .stream_model import MemoryPriorityStream
@@ -135,7 +134,7 @@ class AsyncMemorySortedSet(Generic[T]):
     ) -> None:
         self._model: MemorySortedSet[T] = self._model_type(
             name,
-            serializer=StrCodec() if serializer is None else serializer,
+            serializer=default_codec(type(self), serializer),
             scorer=scorer,
             on_duplicate=on_duplicate,
             max_deliveries=max_deliveries,
@@ -378,7 +377,7 @@ class AsyncMemoryPriorityStream(Generic[V]):
         decay: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        codec = cast("Serializer[V]", StrCodec() if serializer is None else serializer)
+        codec: Serializer[V] = default_codec(type(self), serializer)
         self._model: MemoryPriorityStream[V] = MemoryPriorityStream(
             name, serializer=codec, decay=decay, clock=clock
         )

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 from typing_extensions import Self, TypeVar
 
 from .. import DeadLetter, Lease, Processing
+from .._base import default_codec
 from .._set_ops import check_delay, check_items, check_ttl, lease_parts, lease_token
-from ..codecs import StrCodec
 from ..errors import EncodeError
 from ..protocols import OnDuplicate, Scorer, Serializer
 
@@ -161,7 +161,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
             if max_deliveries < 1:
                 raise ValueError(f"max_deliveries must be >= 1 or None, not {max_deliveries}")
         self._name = name
-        self._serializer = cast("Serializer[T]", serializer or StrCodec())
+        self._serializer: Serializer[T] = default_codec(type(self), serializer)
         self._scorer = scorer
         self._on_duplicate = on_duplicate
         self._max_deliveries = max_deliveries
@@ -526,8 +526,11 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return len(self._scores)
 
     def __contains__(self, item: object) -> bool:
-        """``contains``: whether ``item`` is present. O(1)."""
-        return self.contains(cast("T", item))
+        """``contains``, and ``False`` for an item the codec cannot encode. O(1)."""
+        try:
+            return self.contains(cast("T", item))
+        except EncodeError:
+            return False
 
     def __len__(self) -> int:
         """``size``: the number of items. O(1)."""

@@ -16,7 +16,7 @@ from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
-from ..codecs import StrCodec
+from .._base import default_codec
 from ..protocols import Serializer
 from .model import encode_with, number
 
@@ -77,7 +77,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         if not isinstance(given, str) or not given:
             raise ValueError("name must be a non-empty str")
         self._name = name
-        self._serializer = cast("Serializer[V]", serializer or StrCodec())
+        self._serializer: Serializer[V] = default_codec(type(self), serializer)
         self._decay = _finite(decay, "decay")
         if self._decay < 0:
             raise ValueError("decay must be >= 0")
