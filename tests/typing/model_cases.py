@@ -12,12 +12,15 @@ line must stay an error under both. The real classes' mistakes are in errors/.
 from __future__ import annotations
 
 from collections.abc import ItemsView, KeysView, ValuesView
+from typing import Protocol
 
 import msgspec
+import redis
+import redis.asyncio
 from typing_extensions import assert_type
 
-from typedset import DeadLetter, Lease, MsgspecCodec, Serializer
-from typedset.aio import AsyncProcessing
+from typedset import DeadLetter, Lease, MsgspecCodec, Processing, Serializer, SortedSet
+from typedset.aio import AsyncProcessing, AsyncScheduledSet
 from typedset.testing import (
     AsyncMemoryPriorityStream,
     AsyncMemoryScheduledSet,
@@ -141,3 +144,52 @@ async def async_stream() -> None:
     assert_type(await stream.items(), list[tuple[str, Task]])
     assert_type(await stream.values(), list[Task])
     assert_type([key async for key in stream], list[str])
+
+
+class TaskQueue(Protocol):
+    """What a user's worker needs of its queue: the real set and the model both fit."""
+
+    def add(self, item: Task, score: float | None = None) -> None: ...
+
+    def claim(
+        self, n: int = 1, *, ttl: float = ..., timeout: float | None = None
+    ) -> list[Lease[Task]]: ...
+
+    def ack(self, lease: Lease[Task]) -> bool: ...
+
+    def processing(self, *, ttl: float = ..., timeout: float | None = None) -> Processing[Task]: ...
+
+    def __len__(self) -> int: ...
+
+
+class AsyncTaskQueue(Protocol):
+    """The asyncio worker's queue: the asyncio twin and the asyncio model both fit."""
+
+    async def add(self, item: Task, score: float | None = None) -> None: ...
+
+    async def claim(
+        self, n: int = 1, *, ttl: float = ..., timeout: float | None = None
+    ) -> list[Lease[Task]]: ...
+
+    async def ack(self, lease: Lease[Task]) -> bool: ...
+
+    def processing(
+        self, *, ttl: float = ..., timeout: float | None = None
+    ) -> AsyncProcessing[Task]: ...
+
+    async def size(self) -> int: ...
+
+
+def work(queue: TaskQueue) -> None: ...
+
+
+async def awork(queue: AsyncTaskQueue) -> None: ...
+
+
+async def a_model_stands_in_for_the_real_class(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
+    codec = MsgspecCodec(Task)
+    work(SortedSet(r, "tasks", serializer=codec))
+    work(MemorySortedSet(serializer=codec))
+    work(MemoryScheduledSet(serializer=codec, clock=lambda: 0.0))
+    await awork(AsyncScheduledSet(ar, "tasks", serializer=codec))
+    await awork(AsyncMemoryScheduledSet(serializer=codec))
