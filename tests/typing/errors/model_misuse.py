@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import msgspec
 
 from typedset import MsgspecCodec
@@ -47,3 +49,15 @@ async def wrong_items() -> None:
     await AsyncMemoryScheduledSet(serializer=MsgspecCodec(Task)).union_update(["text"])  # E: list-item reportArgumentType
     await AsyncMemoryPriorityStream(serializer=MsgspecCodec(Task)).add("k", "text")  # E: arg-type reportArgumentType
     len(AsyncMemorySortedSet())  # E: arg-type reportArgumentType
+
+
+class Queue(Protocol):
+    def add(self, item: Task, score: float | None = None) -> None: ...
+
+
+def work(queue: Queue) -> None: ...
+
+
+def a_model_of_another_type_does_not_stand_in() -> None:
+    work(MemorySortedSet())  # E: arg-type reportArgumentType
+    work(AsyncMemorySortedSet(serializer=MsgspecCodec(Task)))  # E: arg-type reportArgumentType
