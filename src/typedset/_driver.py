@@ -7,12 +7,16 @@ both drivers:
 
 * a redirect (``MOVED``, ``ASK``) or a refusal (``TRYAGAIN``,
   ``CLUSTERDOWN``, ``MASTERDOWN``, ``READONLY``, ``LOADING``) means the
-  command did not run: it is sent again, where the redirect says or after a
-  pause, a few times at most;
+  command did not run: it is sent again, where the redirect says (up to
+  :data:`MAX_REDIRECTS` times) or after a pause, for up to :data:`PATIENCE`
+  seconds of pauses in all: a slot migration answers ``TRYAGAIN`` to a
+  multi-key script until the collection's keys are together again, and a
+  failover answers ``CLUSTERDOWN`` (or refuses connections) for seconds;
 * a connection failure before any complete command left the client (the
   pool was exhausted, connecting failed) is retried the same way;
 * a connection failure after the command may have reached the server is
-  retried only for operations in :data:`~._ops.RESENDABLE`; for every
+  retried only for operations in :data:`~._ops.RESENDABLE`, up to
+  :data:`MAX_ATTEMPTS` times; for every
   other operation the caller gets the client library's own
   ``ConnectionError``/``TimeoutError``, saying which operation it was and
   that it may or may not have been applied. Nothing else re-sends: the
@@ -40,8 +44,13 @@ __all__ = ["adrive", "drive", "exchange", "with_policy"]
 
 R = TypeVar("R")
 
-#: How many times one step is sent at most (the first time included).
+#: How many times a resendable step whose reply was lost is sent at most (the first included).
 MAX_ATTEMPTS = 5
+#: How many redirects (``MOVED``, ``ASK``) one step follows at most.
+MAX_REDIRECTS = 16
+#: Seconds of pauses one step spends, in all, waiting out refusals and connections that
+#: could not be made before the caller gets the error: longer than a failover takes.
+PATIENCE = 10.0
 #: Replies that mean "this did not run here": send again, as :func:`exchange` says.
 RETRY_CODES = frozenset(
     {"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING"}
@@ -111,7 +120,8 @@ def exchange(send: Send) -> Primitive[list[object]]:
         return outcome  # the common case, settled at the first attempt
     replies: list[object] = [None] * len(commands)
     todo = list(range(len(commands)))
-    attempt = 1
+    lost = redirects = pauses = 0
+    waited = 0.0
     while True:
         asking: ServerError | None = None
         if isinstance(outcome, LinkFailure):
@@ -119,10 +129,13 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 return [outcome]
             if outcome.sent and not send.resend:
                 raise maybe_applied(outcome.error, send, key) from outcome.error
-            if attempt >= MAX_ATTEMPTS:
+            lost += outcome.sent
+            if lost >= MAX_ATTEMPTS or waited >= PATIENCE:
                 raise outcome.error
             yield Refresh()
-            yield Sleep(_backoff(attempt))
+            pauses += 1
+            waited += _backoff(pauses)
+            yield Sleep(_backoff(pauses))
         else:
             assert isinstance(outcome, list), outcome
             again: list[int] = []
@@ -132,16 +145,26 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 if isinstance(reply, ServerError) and reply.code in RETRY_CODES:
                     again.append(i)
                     first = first or reply
-            if first is None or attempt >= MAX_ATTEMPTS:
-                return replies  # a refusal that outlasted the attempts is raised by the core
+            redirecting = first is not None and first.code in ("MOVED", "ASK")
+            if (
+                first is None
+                or (redirecting and redirects >= MAX_REDIRECTS)
+                or (not redirecting and waited >= PATIENCE)
+            ):
+                return replies  # a refusal that outlasted our patience is raised by the core
             todo = again
             if first.code == "ASK":
                 asking = first
-            elif first.code in ("MOVED", "READONLY"):
+                redirects += 1
+            elif first.code == "MOVED":
+                redirects += 1
                 yield Refresh()
             else:
-                yield Sleep(_backoff(attempt))
-        attempt += 1
+                if first.code == "READONLY":  # a replica now: the master moved
+                    yield Refresh()
+                pauses += 1
+                waited += _backoff(pauses)
+                yield Sleep(_backoff(pauses))
         outcome = _outcome((yield Wire(key, tuple(commands[i] for i in todo), send.wait, asking)))
 
 

@@ -17,6 +17,7 @@ import pytest
 import redis
 import redis.asyncio
 
+import typedset._driver
 from typedset import MsgspecCodec, PriorityStream, ScheduledSet, SortedSet
 from typedset._keys import key_slot
 from typedset.aio import AsyncPriorityStream, AsyncScheduledSet, AsyncSortedSet
@@ -217,6 +218,8 @@ def test_connections_that_fail_to_connect_go_back_to_their_node(
     cluster_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A node unreachable for a while must not use up its connections for good."""
+    # Each pop waits out the outage for PATIENCE seconds before it raises: shorten it here.
+    monkeypatch.setattr(typedset._driver, "PATIENCE", 0.3)
 
     async def main() -> None:
         client = redis.asyncio.RedisCluster.from_url(cluster_url, max_connections=3)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from typedset._backend import LinkFailure
-from typedset._driver import MAX_ATTEMPTS, Refresh, Wire, exchange
+from typedset._driver import MAX_ATTEMPTS, MAX_REDIRECTS, PATIENCE, Refresh, Wire, exchange
 from typedset._ops import Send, ServerError, Sleep
 from typedset._resp import ErrorReply, Parser, ProtocolError, pack
 
@@ -186,12 +186,40 @@ def test_only_the_redirected_commands_of_a_pipeline_are_sent_again() -> None:
     assert steps[-1].commands == (("ZADD", "k", "1", b"b"),)
 
 
-def test_a_refusal_that_outlasts_the_attempts_is_returned_for_the_core_to_raise() -> None:
+def _paused(steps: list[Any]) -> float:
+    return sum(step.seconds for step in steps if isinstance(step, Sleep))
+
+
+def test_a_refusal_that_outlasts_our_patience_is_returned_for_the_core_to_raise() -> None:
+    """TRYAGAIN while a slot moves, CLUSTERDOWN in a failover: waited out for PATIENCE seconds."""
     busy = ServerError("TRYAGAIN", redis.exceptions.TryAgainError("x"))
-    result, steps = _play(ZADD, [[busy]] * MAX_ATTEMPTS)
+    result, steps = _play(ZADD, [[busy]] * 100)
     assert result == [busy]
-    assert sum(isinstance(step, Wire) for step in steps) == MAX_ATTEMPTS
+    assert PATIENCE <= _paused(steps) < PATIENCE + 1
     assert all(isinstance(step, Wire | Refresh | Sleep) for step in steps)
+    assert max(step.seconds for step in steps if isinstance(step, Sleep)) <= 0.5
+
+
+def test_a_refusal_for_seconds_is_ridden_out() -> None:
+    """A failover's CLUSTERDOWN for about three seconds, then the write runs once."""
+    down = ServerError("CLUSTERDOWN", redis.exceptions.ClusterDownError("The cluster is down"))
+    result, steps = _play(ZADD, [[down]] * 9 + [[1]])
+    assert result == [1]
+    assert 2.5 < _paused(steps) < PATIENCE
+
+
+def test_connections_that_cannot_be_made_are_tried_for_our_patience_then_raised() -> None:
+    with pytest.raises(redis.exceptions.ConnectionError, match="refused"):
+        _play(ZADD, [REFUSED] * 100)
+    _, steps = _play(ZADD, [REFUSED] * 8 + [[1]])
+    assert _paused(steps) < PATIENCE
+
+
+def test_redirects_are_followed_a_bounded_number_of_times() -> None:
+    result, steps = _play(ZADD, [[_moved()]] * 100)
+    assert isinstance(result, list)
+    assert isinstance(result[0], ServerError)
+    assert sum(isinstance(step, Wire) for step in steps) == MAX_REDIRECTS + 1
 
 
 def test_a_large_value_in_many_small_reads_comes_out_whole() -> None:
