@@ -54,11 +54,13 @@ def test_testing_names() -> None:
         "AsyncMemoryScheduledSet",
         "AsyncMemorySortedSet",
         "AsyncMemoryTimeSortedSet",
+        "ClusterNode",
         "FaultProxy",
         "MemoryPriorityStream",
         "MemoryScheduledSet",
         "MemorySortedSet",
         "MemoryTimeSortedSet",
+        "PrivateCluster",
         "PrivateServer",
         "find_server_binary",
     ]

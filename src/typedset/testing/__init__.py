@@ -6,7 +6,8 @@ for your own unit tests: each has exactly the public API of the class it
 models, with no client and an injectable ``clock``.
 :mod:`typedset.testing.machine` (needs ``hypothesis``) checks a real
 collection against its model. :class:`FaultProxy` loses replies on purpose,
-for fault tests.
+for fault tests. :class:`PrivateServer` and :class:`PrivateCluster` start
+throwaway servers (a cluster of several masters, with replicas if asked).
 """
 
 from .aio_model import (
@@ -15,6 +16,7 @@ from .aio_model import (
     AsyncMemorySortedSet,
     AsyncMemoryTimeSortedSet,
 )
+from .cluster import ClusterNode, PrivateCluster
 from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 from .proxy import FaultProxy
 from .server import PrivateServer, find_server_binary
@@ -25,11 +27,13 @@ __all__ = [
     "AsyncMemoryScheduledSet",
     "AsyncMemorySortedSet",
     "AsyncMemoryTimeSortedSet",
+    "ClusterNode",
     "FaultProxy",
     "MemoryPriorityStream",
     "MemoryScheduledSet",
     "MemorySortedSet",
     "MemoryTimeSortedSet",
+    "PrivateCluster",
     "PrivateServer",
     "find_server_binary",
 ]

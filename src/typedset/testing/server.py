@@ -229,7 +229,8 @@ class PrivateServer:
 
     Prefer ``with PrivateServer() as server:``. A server that is never stopped
     is stopped at interpreter exit, and killed if this process dies (see the
-    module docstring).
+    module docstring). For a cluster of several masters (and replicas), see
+    :class:`~typedset.testing.PrivateCluster`, whose nodes are servers like this.
     """
 
     def __init__(
