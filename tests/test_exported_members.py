@@ -11,6 +11,8 @@ def test_public_names() -> None:
         "BytesCodec",
         "DeadLetter",
         "DecodeError",
+        "Durability",
+        "DurabilityError",
         "EncodeError",
         "JsonCodec",
         "Lease",

@@ -6,6 +6,7 @@
 See the README for a tour and ``typedset.aio`` for the asyncio twins.
 """
 
+from ._durability import Durability
 from ._set_ops import DeadLetter, Lease
 from .codecs import (
     BytesCodec,
@@ -15,7 +16,7 @@ from .codecs import (
     NamedtupleSerializer,
     StrCodec,
 )
-from .errors import DecodeError, EncodeError, NameClashError, TypedsetError
+from .errors import DecodeError, DurabilityError, EncodeError, NameClashError, TypedsetError
 from .priority_stream import PriorityStream
 from .protocols import OnDuplicate, Scorer, Serializer
 from .sorted_set import Processing, ScheduledSet, SortedSet, TimeSortedSet
@@ -26,6 +27,8 @@ __all__ = [
     "BytesCodec",
     "DeadLetter",
     "DecodeError",
+    "Durability",
+    "DurabilityError",
     "EncodeError",
     "JsonCodec",
     "Lease",

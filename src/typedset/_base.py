@@ -20,6 +20,7 @@ from typing_extensions import TypeVar
 
 from ._backend import backend_for
 from ._driver import adrive, drive
+from ._durability import Durability, durable
 from ._ops import Call, Flow, name_claim, run
 from .codecs import StrCodec
 from .protocols import AsyncClient, Serializer, SyncClient
@@ -58,9 +59,13 @@ class Collection(Generic[C, T]):
     _codec: Serializer[T]
     _name: str
     _named: bool
+    _durability: Durability | None
 
-    def _bind(self, client: C, name: str, codec: Serializer[T]) -> None:
+    def _bind(
+        self, client: C, name: str, codec: Serializer[T], durability: Durability | None
+    ) -> None:
         """Refuse a client of the wrong flavour (before anything is sent); keep it."""
+        self._durability = check_durability(durability)
         self._backend = backend_for(client, asyncio=self._asyncio)
         self._client = client
         self._name = name
@@ -92,6 +97,8 @@ class Collection(Generic[C, T]):
         self._named = True
 
     def _start(self, flow: Flow[R]) -> Flow[R]:
+        if self._durability is not None:
+            flow = durable(flow, self._durability, self._name)
         return flow if self._named else self._checked_first(flow)
 
     @property
@@ -101,6 +108,15 @@ class Collection(Generic[C, T]):
         No I/O; O(1).
         """
         return self._name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What each write waits for before the call returns (``None``: nothing). No I/O; O(1).
+
+        See :class:`~typedset.Durability`: with ``Durability(replicas=1)``
+        every write is followed by ``WAIT 1`` in the same round trip.
+        """
+        return self._durability
 
     @property
     def serializer(self) -> Serializer[T]:
@@ -196,3 +212,10 @@ def default_codec(owner: type, serializer: Serializer[T] | None) -> Serializer[T
             f"{owner.__qualname__} holds {name}: pass serializer= (without one it stores str)"
         )
     return cast("Serializer[T]", StrCodec())
+
+
+def check_durability(durability: object) -> Durability | None:
+    """``durability`` if it is ``None`` or a :class:`Durability`; ``TypeError`` otherwise."""
+    if durability is None or isinstance(durability, Durability):
+        return durability
+    raise TypeError(f"durability must be a typedset.Durability or None, not {durability!r}")

@@ -109,16 +109,25 @@ def exchange(send: Send) -> Primitive[list[object]]:
     """One step's final replies, through redirects, refusals and the retry policy.
 
     Written once for both drivers: it yields :class:`Wire`, :class:`Refresh`
-    and :class:`~._ops.Sleep` and receives each attempt's outcome.
+    and :class:`~._ops.Sleep` and receives each attempt's outcome. The
+    step's ``after`` commands follow its commands in every attempt (each
+    attempt may run on another node); after the step's own replies comes,
+    for each ``after`` command, the list of its replies, one per attempt
+    that ran some of the commands.
     """
     commands = send.commands
+    after = send.after
     key = routing_key(commands[0])
-    outcome = _outcome((yield Wire(key, commands, send.wait)))
+    outcome = _outcome((yield Wire(key, commands + after, send.wait)))
     if isinstance(outcome, list) and not any(
-        isinstance(reply, ServerError) and reply.code in RETRY_CODES for reply in outcome
+        isinstance(reply, ServerError) and reply.code in RETRY_CODES
+        for reply in outcome[: len(commands)]
     ):
-        return outcome  # the common case, settled at the first attempt
+        if not after:
+            return outcome  # the common case, settled at the first attempt
+        return [*outcome[: len(commands)], *([reply] for reply in outcome[len(commands) :])]
     replies: list[object] = [None] * len(commands)
+    trailers: list[list[object]] = [[] for _ in after]
     todo = list(range(len(commands)))
     lost = redirects = pauses = 0
     waited = 0.0
@@ -138,9 +147,12 @@ def exchange(send: Send) -> Primitive[list[object]]:
             yield Sleep(_backoff(pauses))
         else:
             assert isinstance(outcome, list), outcome
+            if not all(_not_run(reply) for reply in outcome[: len(todo)]):
+                for seen, reply in zip(trailers, outcome[len(todo) :], strict=True):
+                    seen.append(reply)
             again: list[int] = []
             first: ServerError | None = None
-            for i, reply in zip(todo, outcome, strict=True):
+            for i, reply in zip(todo, outcome[: len(todo)], strict=True):
                 replies[i] = reply
                 if isinstance(reply, ServerError) and reply.code in RETRY_CODES:
                     again.append(i)
@@ -151,7 +163,8 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 or (redirecting and redirects >= MAX_REDIRECTS)
                 or (not redirecting and waited >= PATIENCE)
             ):
-                return replies  # a refusal that outlasted our patience is raised by the core
+                # a refusal that outlasted our patience is raised by the core
+                return [*replies, *trailers]
             todo = again
             if first.code == "ASK":
                 asking = first
@@ -165,7 +178,12 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 pauses += 1
                 waited += _backoff(pauses)
                 yield Sleep(_backoff(pauses))
-        outcome = _outcome((yield Wire(key, tuple(commands[i] for i in todo), send.wait, asking)))
+        retried = tuple(commands[i] for i in todo) + after
+        outcome = _outcome((yield Wire(key, retried, send.wait, asking)))
+
+
+def _not_run(reply: object) -> bool:
+    return isinstance(reply, ServerError) and reply.code in RETRY_CODES
 
 
 def _outcome(sent: object) -> list[object] | LinkFailure:

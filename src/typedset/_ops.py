@@ -206,6 +206,9 @@ class Send:
     a read timeout of its own. An ``optional`` step tidies up after what the
     caller already has: its failure is answered (with the failure, never
     sent again), not raised, so it can never cost the caller that result.
+    ``after`` are commands sent after the step's commands in every attempt,
+    their replies appended to the answer: a ``WAIT`` that must follow the
+    write on the connection it finally ran on (see ``_durability``).
     """
 
     commands: tuple[Command, ...]
@@ -213,6 +216,7 @@ class Send:
     resend: bool
     wait: float | None = None
     optional: bool = False
+    after: tuple[Command, ...] = ()
 
 
 @dataclass(slots=True)

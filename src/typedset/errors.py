@@ -1,14 +1,16 @@
 """Exceptions raised by typedset.
 
 Bad input raises the builtin exception a Python user expects (``TypeError``,
-``ValueError``, ``KeyError``); typedset's own classes subclass those, so
-``except TypeError`` keeps working. Connection problems surface as redis-py's
-own exceptions.
+``ValueError``, ``KeyError``); typedset's own classes for bad input subclass
+those, so ``except TypeError`` keeps working. :class:`DurabilityError` is
+about the servers, not the input, and subclasses only
+:class:`TypedsetError`. Connection problems surface as redis-py's own
+exceptions.
 """
 
 from __future__ import annotations
 
-__all__ = ["DecodeError", "EncodeError", "NameClashError", "TypedsetError"]
+__all__ = ["DecodeError", "DurabilityError", "EncodeError", "NameClashError", "TypedsetError"]
 
 
 class TypedsetError(Exception):
@@ -65,4 +67,42 @@ class NameClashError(TypedsetError, ValueError):
         #: The kind the name belongs to.
         self.found = found
         #: The kind that asked for it.
+        self.wanted = wanted
+
+
+class DurabilityError(TypedsetError):
+    """A write was applied on its master but not confirmed by the replicas (or AOF) in time.
+
+    Raised by a collection made with ``durability=`` when ``WAIT`` (or
+    ``WAITAOF``) counted fewer copies than asked for within the timeout. The
+    write is *not* undone: it is on the master and may yet reach the
+    replicas, or be lost if the master fails before they have it (Redis
+    replication is asynchronous). ``result`` is what the call returned, so
+    the items of a ``pop``, ``take`` or ``claim`` are not lost with the
+    error.
+    """
+
+    def __init__(
+        self,
+        op: str,
+        name: str,
+        result: object,
+        replicas: int,
+        wanted: int,
+        local_aof: int | None,
+        refused: str | None = None,
+    ) -> None:
+        copies = f"{replicas} of {wanted} replica(s)"
+        if local_aof is not None:
+            copies += f", local AOF {'yes' if local_aof else 'no'}"
+        why = f" (the server refused the wait: {refused})" if refused else ""
+        super().__init__(
+            f"typedset {op} on {name!r} was applied on the master but confirmed by {copies} "
+            f"in time{why}; it may be lost if the master fails now (the result is .result)"
+        )
+        #: What the operation returned (the items of a ``pop``, ``take`` or ``claim``).
+        self.result = result
+        #: How many replicas confirmed the write in time.
+        self.replicas = replicas
+        #: How many were asked for.
         self.wanted = wanted

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from typing_extensions import TypeVar
 
 from ._base import Async, Blocking, Collection, default_codec, share_docs
+from ._durability import Durability
 from ._keys import STREAM_KIND
 from ._stream_ops import StreamOps
 from .protocols import AsyncClient, Serializer, SyncClient
@@ -57,10 +58,17 @@ class _StreamBase(Collection[C, V]):
         name: str,
         *,
         decay: float = 1.0,
+        durability: Durability | None = None,
     ) -> None: ...
     @overload
     def __init__(
-        self, client: C, name: str, *, serializer: Serializer[V], decay: float = 1.0
+        self,
+        client: C,
+        name: str,
+        *,
+        serializer: Serializer[V],
+        decay: float = 1.0,
+        durability: Durability | None = None,
     ) -> None: ...
     def __init__(
         self,
@@ -69,10 +77,11 @@ class _StreamBase(Collection[C, V]):
         *,
         serializer: Serializer[Any] | None = None,
         decay: float = 1.0,
+        durability: Durability | None = None,
     ) -> None:
         codec: Serializer[V] = default_codec(type(self), serializer)
         self._ops = StreamOps(name, codec, decay)
-        self._bind(client, name, codec)
+        self._bind(client, name, codec, durability)
 
     @property
     def decay(self) -> float:
@@ -128,11 +137,22 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
 
         @overload
         def __init__(
-            self: PriorityStream[str], client: SyncClient, name: str, *, decay: float = 1.0
+            self: PriorityStream[str],
+            client: SyncClient,
+            name: str,
+            *,
+            decay: float = 1.0,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
-            self, client: SyncClient, name: str, *, serializer: Serializer[V], decay: float = 1.0
+            self,
+            client: SyncClient,
+            name: str,
+            *,
+            serializer: Serializer[V],
+            decay: float = 1.0,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
@@ -394,11 +414,22 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
 
         @overload
         def __init__(
-            self: AsyncPriorityStream[str], client: AsyncClient, name: str, *, decay: float = 1.0
+            self: AsyncPriorityStream[str],
+            client: AsyncClient,
+            name: str,
+            *,
+            decay: float = 1.0,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
-            self, client: AsyncClient, name: str, *, serializer: Serializer[V], decay: float = 1.0
+            self,
+            client: AsyncClient,
+            name: str,
+            *,
+            serializer: Serializer[V],
+            decay: float = 1.0,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, cas
 from typing_extensions import Self, TypeVar
 
 from ._base import Async, Blocking, Collection, default_codec, share_docs
+from ._durability import Durability
 from ._keys import SET_KIND, key_slot
 from ._ops import Flow, run
 from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
@@ -80,6 +81,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -91,6 +93,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
     ) -> None: ...
     def __init__(
         self,
@@ -101,6 +104,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
     ) -> None:
         codec: Serializer[T] = default_codec(type(self), serializer)
         self._ops = SetOps(
@@ -112,7 +116,7 @@ class _SetBase(Collection[C, T]):
             scheduled=self._scheduled,
             max_deliveries=max_deliveries,
         )
-        self._bind(client, name, codec)
+        self._bind(client, name, codec, durability)
 
     def _server_side(self, other: object) -> bool:
         """Whether an in-place operator can let the server read ``other`` directly.
@@ -199,6 +203,7 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
@@ -210,6 +215,7 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
@@ -690,6 +696,7 @@ class TimeSortedSet(SortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
@@ -701,6 +708,7 @@ class TimeSortedSet(SortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
@@ -737,6 +745,7 @@ class ScheduledSet(TimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
@@ -748,6 +757,7 @@ class ScheduledSet(TimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
@@ -791,6 +801,7 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
@@ -802,6 +813,7 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
@@ -954,6 +966,7 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
@@ -965,6 +978,7 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
@@ -994,6 +1008,7 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         @overload
         def __init__(
@@ -1005,6 +1020,7 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 

@@ -27,6 +27,7 @@ from typing_extensions import TypeVar
 
 from .. import DeadLetter, Lease
 from .._base import default_codec, share_docs
+from .._durability import Durability
 from .._set_ops import check_ttl
 from ..aio import AsyncProcessing
 from ..protocols import OnDuplicate, Scorer, Serializer
@@ -109,6 +110,7 @@ class AsyncMemorySortedSet(Generic[T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     @overload
@@ -120,6 +122,7 @@ class AsyncMemorySortedSet(Generic[T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     def __init__(
@@ -130,6 +133,7 @@ class AsyncMemorySortedSet(Generic[T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._model: MemorySortedSet[T] = self._model_type(
@@ -138,6 +142,7 @@ class AsyncMemorySortedSet(Generic[T]):
             scorer=scorer,
             on_duplicate=on_duplicate,
             max_deliveries=max_deliveries,
+            durability=durability,
             clock=clock,
         )
 
@@ -145,6 +150,11 @@ class AsyncMemorySortedSet(Generic[T]):
     def name(self) -> str:
         """The name given (``"memory"`` by default); lease tokens carry it, as the real ones do."""
         return self._model.name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What the real collection's writes would wait for; kept, with no effect in memory."""
+        return self._model.durability
 
     @property
     def serializer(self) -> Serializer[T]:
@@ -298,6 +308,7 @@ class AsyncMemoryTimeSortedSet(AsyncMemorySortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         @overload
@@ -309,6 +320,7 @@ class AsyncMemoryTimeSortedSet(AsyncMemorySortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -329,6 +341,7 @@ class AsyncMemoryScheduledSet(AsyncMemoryTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         @overload
@@ -340,6 +353,7 @@ class AsyncMemoryScheduledSet(AsyncMemoryTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -358,6 +372,7 @@ class AsyncMemoryPriorityStream(Generic[V]):
         name: str = "memory",
         *,
         decay: float = 1.0,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     @overload
@@ -367,6 +382,7 @@ class AsyncMemoryPriorityStream(Generic[V]):
         *,
         serializer: Serializer[V],
         decay: float = 1.0,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     def __init__(
@@ -375,17 +391,23 @@ class AsyncMemoryPriorityStream(Generic[V]):
         *,
         serializer: Serializer[Any] | None = None,
         decay: float = 1.0,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         codec: Serializer[V] = default_codec(type(self), serializer)
         self._model: MemoryPriorityStream[V] = MemoryPriorityStream(
-            name, serializer=codec, decay=decay, clock=clock
+            name, serializer=codec, decay=decay, durability=durability, clock=clock
         )
 
     @property
     def name(self) -> str:
         """The name given (``"memory"`` by default)."""
         return self._model.name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What the real collection's writes would wait for; kept, with no effect in memory."""
+        return self._model.durability
 
     @property
     def serializer(self) -> Serializer[V]:

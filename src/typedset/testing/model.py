@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 from typing_extensions import Self, TypeVar
 
 from .. import DeadLetter, Lease, Processing
-from .._base import default_codec
+from .._base import check_durability, default_codec
+from .._durability import Durability
 from .._set_ops import check_delay, check_items, check_ttl, lease_parts, lease_token
 from ..errors import EncodeError
 from ..protocols import OnDuplicate, Scorer, Serializer
@@ -128,6 +129,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     @overload
@@ -139,6 +141,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     def __init__(
@@ -149,6 +152,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         given = cast(object, name)  # an untyped caller may pass anything
@@ -165,6 +169,7 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         self._scorer = scorer
         self._on_duplicate = on_duplicate
         self._max_deliveries = max_deliveries
+        self._durability = check_durability(durability)
         self._clock = clock
         self._scores: dict[bytes, float] = {}
         self._order: list[tuple[float, bytes]] = []  # sorted (score, member)
@@ -279,6 +284,11 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
     def name(self) -> str:
         """The name given (``"memory"`` by default); lease tokens carry it, as the real ones do."""
         return self._name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What the real collection's writes would wait for; kept, with no effect in memory."""
+        return self._durability
 
     @property
     def serializer(self) -> Serializer[T]:
@@ -674,6 +684,7 @@ class MemoryTimeSortedSet(MemorySortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         @overload
@@ -685,6 +696,7 @@ class MemoryTimeSortedSet(MemorySortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -705,6 +717,7 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         @overload
@@ -716,6 +729,7 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...

@@ -16,7 +16,8 @@ from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
-from .._base import default_codec
+from .._base import check_durability, default_codec
+from .._durability import Durability
 from ..protocols import Serializer
 from .model import encode_with, number
 
@@ -54,6 +55,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         name: str = "memory",
         *,
         decay: float = 1.0,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     @overload
@@ -63,6 +65,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         *,
         serializer: Serializer[V],
         decay: float = 1.0,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
     def __init__(
@@ -71,6 +74,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         *,
         serializer: Serializer[Any] | None = None,
         decay: float = 1.0,
+        durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         given = cast(object, name)  # an untyped caller may pass anything
@@ -79,6 +83,7 @@ class MemoryPriorityStream(Mapping[str, V]):
         self._name = name
         self._serializer: Serializer[V] = default_codec(type(self), serializer)
         self._decay = _finite(decay, "decay")
+        self._durability = check_durability(durability)
         if self._decay < 0:
             raise ValueError("decay must be >= 0")
         self._clock = clock
@@ -108,6 +113,11 @@ class MemoryPriorityStream(Mapping[str, V]):
     def name(self) -> str:
         """The name given (``"memory"`` by default)."""
         return self._name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What the real collection's writes would wait for; kept, with no effect in memory."""
+        return self._durability
 
     @property
     def serializer(self) -> Serializer[V]:

@@ -1,0 +1,240 @@
+"""``durability=Durability(...)``: a write that returned is on the replicas, or the caller is told.
+
+A private master with one replica (``--replicaof``) of our own. Each test
+checks the replica directly, right after the call returned: with
+``Durability(replicas=1)`` the write is there. A replica stopped with
+SIGSTOP (or more replicas asked for than exist) makes the call raise
+:class:`~typedset.DurabilityError` after the write was applied, with the
+call's result attached, so a ``pop`` never loses its item to the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio
+
+from typedset import (
+    Durability,
+    DurabilityError,
+    PriorityStream,
+    ScheduledSet,
+    SortedSet,
+    TimeSortedSet,
+)
+from typedset.aio import AsyncPriorityStream, AsyncSortedSet
+from typedset.testing import MemorySortedSet, PrivateServer
+
+ONE = Durability(replicas=1, timeout=2.0)
+
+
+class Pair:
+    """A master and its replica, both ours."""
+
+    def __init__(self, master: PrivateServer, replica: PrivateServer) -> None:
+        self.master = master
+        self.replica = replica
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.master.url)
+
+    def replica_client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.replica.url)
+
+
+def _linked(replica: redis.Redis) -> bool:
+    info: dict[str, Any] = replica.info("replication")
+    return bool(info.get("master_link_status") == "up")
+
+
+@pytest.fixture(scope="module")
+def pair() -> Iterator[Pair]:
+    with PrivateServer(tcp=True, args=["--appendonly", "yes"]) as master:
+        args = ["--replicaof", "127.0.0.1", str(master.port), "--appendonly", "yes"]
+        with PrivateServer(tcp=True, args=args) as replica:
+            watcher = redis.Redis.from_url(replica.url)
+            deadline = time.monotonic() + 15
+            while not _linked(watcher):
+                assert time.monotonic() < deadline, "the replica did not link to its master"
+                time.sleep(0.05)
+            watcher.close()
+            yield Pair(master, replica)
+
+
+@pytest.fixture
+def key() -> str:
+    return f"durable:{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.parametrize("kind", [SortedSet, TimeSortedSet, ScheduledSet])
+def test_every_write_that_returned_is_on_the_replica(
+    pair: Pair, key: str, kind: type[SortedSet[str]]
+) -> None:
+    r, seen = pair.client(), pair.replica_client()
+    s = kind(r, key, durability=ONE)
+    assert s.durability == ONE
+    s.add("a", 1)
+    assert seen.zscore(key, "a") == 1.0
+    s.update_scored([("b", 2), ("c", 3)])
+    assert seen.zcard(key) == 3
+    assert s.pop() == "a"
+    assert seen.zscore(key, "a") is None
+    [lease] = s.claim(ttl=30)
+    assert seen.zscore(f"{{{key}}}:leased", b"b") is not None or lease.item == "c"
+    assert s.ack(lease)
+    assert s.take(5) == ["c" if lease.item == "b" else "b"]
+    assert seen.exists(key) == 0
+    r.close()
+    seen.close()
+
+
+def test_a_stream_write_that_returned_is_on_the_replica(pair: Pair, key: str) -> None:
+    r, seen = pair.client(), pair.replica_client()
+    stream = PriorityStream(r, key, durability=ONE)
+    assert stream.add("k", "v", 2.0) == 2.0
+    assert seen.zscore(key, "k") == 2.0
+    assert stream.pull() == {"k": "v"}
+    assert seen.zscore(key, "k") is None
+    r.close()
+    seen.close()
+
+
+def test_asyncio_twins_wait_too(pair: Pair, key: str) -> None:
+    seen = pair.replica_client()
+
+    async def main() -> None:
+        client = redis.asyncio.Redis.from_url(pair.master.url)
+        s = AsyncSortedSet(client, key, durability=ONE)
+        await asyncio.gather(*(s.add(str(i), i) for i in range(50)))
+        assert seen.zcard(key) == 50
+        stream = AsyncPriorityStream(client, key + ":s", durability=ONE)
+        await stream.add("k", "v")
+        assert seen.zscore(key + ":s", "k") == 1.0
+        await client.aclose()
+
+    asyncio.run(main())
+    seen.close()
+
+
+def test_more_replicas_than_exist_raise_after_the_write_with_the_result(
+    pair: Pair, key: str
+) -> None:
+    r = pair.client()
+    s = SortedSet(r, key, durability=Durability(replicas=2, timeout=0.05))
+    with pytest.raises(DurabilityError, match="confirmed by 1 of 2 replica") as raised:
+        s.add("a", 1)
+    assert raised.value.result is None
+    assert (raised.value.replicas, raised.value.wanted) == (1, 2)
+    assert r.zscore(key, "a") == 1.0  # applied: the error says so, it is not undone
+    with pytest.raises(DurabilityError) as raised:
+        s.pop()
+    assert raised.value.result == "a"  # the popped item is not lost with the error
+    r.close()
+
+
+def test_a_stopped_replica_is_reported_and_a_write_after_it_resumes_returns(
+    pair: Pair, key: str
+) -> None:
+    r, seen = pair.client(), pair.replica_client()
+    s = SortedSet(r, key, durability=Durability(replicas=1, timeout=0.2))
+    os.kill(pair.replica.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(DurabilityError, match="confirmed by 0 of 1") as raised:
+            s.add("late", 1)
+        assert raised.value.replicas == 0
+    finally:
+        os.kill(pair.replica.pid, signal.SIGCONT)
+    s.add("on-time", 2)  # the replica caught up: this one is confirmed
+    assert seen.zscore(key, "on-time") == 2.0
+    assert seen.zscore(key, "late") == 1.0
+    r.close()
+    seen.close()
+
+
+def test_aof_durability_waits_for_the_masters_disk_and_the_replicas(pair: Pair, key: str) -> None:
+    r = pair.client()
+    if r.info("server").get("redis_version", "0") < "7.2":
+        pytest.skip("WAITAOF needs Redis/Valkey 7.2+")  # a server-matrix run on 6.2
+    s = SortedSet(r, key, durability=Durability(replicas=1, timeout=2.0, aof=True))
+    s.add("a", 1)
+    assert s.pop() == "a"
+    r.close()
+
+
+def test_aof_durability_without_appendonly_is_refused_by_the_server_and_reported(
+    key: str,
+) -> None:
+    with PrivateServer() as alone:
+        r = alone.client()
+        s = SortedSet(r, key, durability=Durability(replicas=0, aof=True))
+        with pytest.raises(DurabilityError, match="refused the wait") as raised:
+            s.add("a", 1)
+        assert raised.value.result is None
+        assert r.zscore(key, "a") == 1.0
+        r.close()
+
+
+def test_a_write_returns_only_once_a_slow_replica_has_it(pair: Pair, key: str) -> None:
+    """The replica is stopped when the write is sent and resumed 0.3 s later: the call waits."""
+    r, seen = pair.client(), pair.replica_client()
+    s = SortedSet(r, key, durability=Durability(replicas=1, timeout=5.0))
+    s.add("warm", 0)  # the name's marker is written (and waited for) before the pause
+    os.kill(pair.replica.pid, signal.SIGSTOP)
+    resume = threading.Timer(0.3, os.kill, (pair.replica.pid, signal.SIGCONT))
+    started = time.monotonic()
+    resume.start()
+    try:
+        s.add("a", 1)
+    finally:
+        resume.join()
+    assert time.monotonic() - started >= 0.3
+    assert seen.zscore(key, "a") == 1.0
+    r.close()
+    seen.close()
+
+
+def test_without_durability_nothing_waits(pair: Pair, key: str) -> None:
+    r = pair.client()
+    s = SortedSet(r, key)
+    assert s.durability is None
+    os.kill(pair.replica.pid, signal.SIGSTOP)
+    try:
+        s.add("a", 1)  # returns although no replica has it
+    finally:
+        os.kill(pair.replica.pid, signal.SIGCONT)
+    r.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        (lambda: Durability(replicas=-1), ValueError),
+        (lambda: Durability(replicas=True), ValueError),
+        (lambda: Durability(timeout=0), ValueError),
+        (lambda: Durability(timeout=float("inf")), ValueError),
+        (lambda: Durability(aof="yes"), TypeError),  # type: ignore[arg-type]
+        (lambda: SortedSet(redis.Redis(port=1), "x", durability=1), TypeError),  # type: ignore[call-overload]
+        (lambda: MemorySortedSet(durability="1"), TypeError),  # type: ignore[call-overload]
+    ],
+)
+def test_bad_durability_settings_are_refused_when_made(
+    given: Callable[[], object], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        given()
+
+
+def test_the_models_keep_the_setting_for_parity() -> None:
+    model = MemorySortedSet(durability=ONE)
+    assert model.durability == ONE
+    model.add("a")
+    assert model.pop() == "a"
