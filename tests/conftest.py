@@ -29,7 +29,7 @@ from typedset.aio import (
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
-from typedset.testing import PrivateServer
+from typedset.testing import PrivateCluster, PrivateServer
 from typedset.testing.blocking import BlockingView
 
 settings.register_profile(
@@ -76,10 +76,15 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def cluster_server() -> Iterator[PrivateServer]:
-    """A one-node cluster of our own (it enforces the same-slot rules of a real one)."""
-    with PrivateServer(cluster=True) as private:
-        yield private
+def cluster_server() -> Iterator[PrivateCluster]:
+    """A real cluster of our own: 3 masters, the 16,384 slots split between them.
+
+    Each test's collection name is random, so the suite's collections land on
+    every master (``test_names_land_on_every_master`` checks it), and
+    collections in one test are usually on different masters.
+    """
+    with PrivateCluster(masters=3) as cluster:
+        yield cluster
 
 
 #: The client libraries and topologies the behaviour suite runs on.
@@ -124,7 +129,7 @@ def target_for(request: pytest.FixtureRequest, server: Server) -> Callable[[str]
         library, _, topology = which.partition("-")
         if topology != "cluster":
             return Target(library, server.url, cluster=False)
-        cluster: PrivateServer = request.getfixturevalue("cluster_server")
+        cluster: PrivateCluster = request.getfixturevalue("cluster_server")
         return Target(library, cluster.url, cluster=True)
 
     return build

@@ -1,7 +1,9 @@
-"""On Redis Cluster (one node owning every slot, which enforces the same-slot rules).
+"""On Redis Cluster: the suite's 3-master cluster, and one-node clusters for single cases.
 
 A script that touched a key it did not declare, or keys in two slots, fails
 here with CROSSSLOT or a routing error; on a standalone server it would pass.
+The behaviour suite runs every test on the 3-master cluster too (the
+``*-cluster`` targets of tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -21,7 +24,7 @@ import typedset._driver
 from typedset import MsgspecCodec, PriorityStream, ScheduledSet, SortedSet
 from typedset._keys import key_slot
 from typedset.aio import AsyncPriorityStream, AsyncScheduledSet, AsyncSortedSet
-from typedset.testing import PrivateServer
+from typedset.testing import PrivateCluster, PrivateServer
 
 
 class Task(msgspec.Struct, frozen=True):
@@ -32,6 +35,55 @@ class Task(msgspec.Struct, frozen=True):
 def cluster_url() -> Iterator[str]:
     with PrivateServer(cluster=True) as server:
         yield server.url
+
+
+def names_on_each_master(cluster: PrivateCluster, prefix: str) -> list[str]:
+    """One collection name per master, each hashed to a slot that master serves."""
+    found: dict[int, str] = {}
+    for i in range(10_000):
+        name = f"{prefix}:{i}"
+        found.setdefault(cluster.node_for(name).port, name)
+        if len(found) == len(cluster.masters):
+            return list(found.values())
+    raise AssertionError("no name found for some master")
+
+
+def test_random_test_names_land_on_every_master(cluster_server: PrivateCluster) -> None:
+    """The suite's collections (``test:<random>``, see conftest) are spread over all masters."""
+    owners = {cluster_server.node_for(f"test:{uuid.uuid4().hex[:12]}").port for _ in range(64)}
+    assert owners == {node.port for node in cluster_server.masters}
+
+
+@pytest.mark.parametrize("library", ["redis", "valkey"])
+def test_every_kind_works_on_every_master_and_algebra_spans_masters(
+    cluster_server: PrivateCluster, library: str
+) -> None:
+    module = importlib.import_module(f"{library}.cluster")
+    client = getattr(module, {"redis": "RedisCluster", "valkey": "ValkeyCluster"}[library])
+    r = client.from_url(cluster_server.url)
+    names = names_on_each_master(cluster_server, f"spread:{library}:{uuid.uuid4().hex[:6]}")
+    sets = [SortedSet(r, name) for name in names]
+    try:
+        for i, (s, name) in enumerate(zip(sets, names, strict=True)):
+            s.update_scored([(f"{name}:{j}", j) for j in range(3)])
+            [lease] = s.claim()
+            assert s.ack(lease)
+            stream = PriorityStream(r, name + ":stream")
+            stream.add("k", str(i))
+            assert stream.pull() == {"k": str(i)}
+        # a |= b with b on another master: b is read, then a changes in one script
+        first, second, third = sets
+        first |= second
+        assert len(first) == 4
+        first -= third
+        assert len(first) == 4
+        first &= second
+        assert sorted(first) == sorted(second)
+    finally:
+        for name in names:
+            for key in r.scan_iter(match=f"*{name}*"):
+                r.delete(key)
+        r.close()
 
 
 def test_blocking_sets_work_on_a_cluster(cluster_url: str) -> None:

@@ -16,13 +16,15 @@ from hypothesis import settings
 from conftest import Target
 from typedset.testing.machine import Kind, priority_stream_machine, sorted_set_machine
 
-#: (target, client settings): each library, both protocols, decoding clients, a cluster.
+#: (target, client settings): each library, both protocols, decoding clients, and each
+#: library on a 3-master cluster.
 CONFIGS = {
     "redis-resp3": ("redis", {"protocol": 3}),
     "valkey-resp2": ("valkey", {"protocol": 2}),
     "redis-resp2-decoding": ("redis", {"protocol": 2, "decode_responses": True}),
     "valkey-resp3-decoding": ("valkey", {"protocol": 3, "decode_responses": True}),
     "valkey-cluster": ("valkey-cluster", {}),
+    "redis-cluster": ("redis-cluster", {"protocol": 3}),
 }
 
 
