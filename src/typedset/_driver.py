@@ -6,8 +6,10 @@ happens when a send goes wrong is decided once, in :func:`exchange`, for
 both drivers:
 
 * a redirect (``MOVED``, ``ASK``) or a refusal (``TRYAGAIN``,
-  ``CLUSTERDOWN``, ``MASTERDOWN``, ``READONLY``, ``LOADING``) means the
-  command did not run: it is sent again, where the redirect says (up to
+  ``CLUSTERDOWN``, ``MASTERDOWN``, ``READONLY``, ``LOADING``, and
+  ``UNBLOCKED``: a blocking pop on a master that became a replica popped
+  nothing) means the command did not run: it is sent again, to the node
+  the redirect names (up to
   :data:`MAX_REDIRECTS` times) or after a pause, for up to :data:`PATIENCE`
   seconds of pauses in all: a slot migration answers ``TRYAGAIN`` to a
   multi-key script until the collection's keys are together again, and a
@@ -53,8 +55,10 @@ MAX_REDIRECTS = 16
 PATIENCE = 10.0
 #: Replies that mean "this did not run here": send again, as :func:`exchange` says.
 RETRY_CODES = frozenset(
-    {"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING"}
+    {"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING", "UNBLOCKED"}
 )
+#: Replies after which the server closes the connection: it is never used again.
+CLOSING_CODES = frozenset({"UNBLOCKED"})
 
 #: What a caller is told, beyond "may or may not have been applied", per operation.
 _HINTS = {
@@ -69,9 +73,11 @@ class Wire:
     """Step for a driver: send ``commands`` in one write to ``key``'s node; answer the replies.
 
     The driver answers with the list of raw replies, or with the
-    :class:`~._backend.LinkFailure` it caught. ``asking`` sends them after
-    ``ASKING`` to the node an ``ASK`` redirect named; ``wait`` marks a
-    blocking command (see :class:`~._ops.Send`).
+    :class:`~._backend.LinkFailure` it caught. ``asking`` sends them to the
+    node a redirect named: after ``ASKING`` for an ``ASK``, as they are for a
+    ``MOVED`` (the topology a refresh reads may still name the old node for
+    a moment after a failover); ``wait`` marks a blocking command (see
+    :class:`~._ops.Send`).
     """
 
     key: object
@@ -158,6 +164,10 @@ def exchange(send: Send) -> Primitive[list[object]]:
                     again.append(i)
                     first = first or reply
             redirecting = first is not None and first.code in ("MOVED", "ASK")
+            if redirecting and redirects >= 2:  # the topology is settling: let it
+                pauses += 1
+                waited += _backoff(pauses)
+                yield Sleep(_backoff(pauses))
             if (
                 first is None
                 or (redirecting and redirects >= MAX_REDIRECTS)
@@ -166,20 +176,24 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 # a refusal that outlasted our patience is raised by the core
                 return [*replies, *trailers]
             todo = again
-            if first.code == "ASK":
-                asking = first
+            if first.code in ("ASK", "MOVED"):
+                asking = first  # straight to the node named
                 redirects += 1
-            elif first.code == "MOVED":
-                redirects += 1
-                yield Refresh()
+                if first.code == "MOVED":
+                    yield Refresh()  # for the calls after this one
             else:
-                if first.code == "READONLY":  # a replica now: the master moved
+                if first.code in ("READONLY", "UNBLOCKED"):  # a replica now: the master moved
                     yield Refresh()
                 pauses += 1
                 waited += _backoff(pauses)
                 yield Sleep(_backoff(pauses))
         retried = tuple(commands[i] for i in todo) + after
         outcome = _outcome((yield Wire(key, retried, send.wait, asking)))
+
+
+def _closing(reply: object) -> bool:
+    """Whether the server closes the connection after this reply."""
+    return isinstance(reply, ServerError) and reply.code in CLOSING_CODES
 
 
 def _not_run(reply: object) -> bool:
@@ -285,7 +299,7 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
         try:
             await link.write(link.pack(commands))
             replies = [await link.read(wait + BLOCKING_MARGIN) for _ in commands]
-            clean = True
+            clean = not any(_closing(reply) for reply in replies)
             return replies
         finally:
             await link.close(reusable=clean)

@@ -228,10 +228,12 @@ class AsyncClusterBackend:
         self.ready = True
 
     def node(self, key: object, asking: ServerError | None = None) -> Hashable:
-        """The node's name, ``("ASK", name)`` after an ``ASK`` redirect."""
+        """The node's name; the named node's after a redirect, ``("ASK", name)`` for ``ASK``."""
         if asking is not None:
             assert asking.address is not None, asking
             host, port = asking.address
+            if asking.code == "MOVED":
+                return f"{host}:{port}"
             return ("ASK", f"{host}:{port}")
         name: str = slot_node(self._client.nodes_manager, key).name
         return name

@@ -136,7 +136,12 @@ class _SyncNode:
             conn.next_health_check = time.monotonic() + checks
         # Anything beyond our replies (a push message) would confuse the next user.
         clean = len(replies) == len(commands) and not parser.pending
-        return [library.reply(reply) for reply in replies[: len(commands)]], clean
+        out = [library.reply(reply) for reply in replies[: len(commands)]]
+        # After UNBLOCKED (a blocking pop on a master that became a replica) the
+        # server closes the connection: never lend it again.
+        if any(isinstance(reply, ServerError) and reply.code == "UNBLOCKED" for reply in out):
+            clean = False
+        return out, clean
 
     def reset_after_fork(self) -> None:
         self.idle = []
@@ -267,6 +272,8 @@ class SyncClusterBackend:
             node = self._client.get_node(host=host, port=port)
             if node is None:
                 raise LinkFailure(asking.exception, sent=False)
+        if asking.code == "MOVED":  # the node that serves the slot now
+            return self._node(node).exchange(commands, wait)
         # ASKING lets only the command right after it in: one before each.
         asked = [part for command in commands for part in (("ASKING",), command)]
         return self._node(node).exchange(asked, wait)[1::2]

@@ -24,16 +24,11 @@ does the accounting itself, from what the clients were told, as in Jepsen:
   (Redis replication is asynchronous: usually none on one machine, but
   nothing promises that).
 
-Findings in typedset (src/), not fixed here: during a manual failover it lets
-errors through to its callers that mean "nothing ran here, try the new
-master": a blocking ``pop`` raises the server's ``UNBLOCKED`` reply; the
-connection that got it, which the server closes, is reused, so the next call
-on it fails with "may or may not have been applied"; and a ``MOVED`` is
-raised once 16 redirects, sent back by a stale topology to the old master
-without a pause, are used up. The failover tests count these (see
-:func:`classify`), account for what they may cost like any failed call, and
-fail on any other error; two ``xfail(strict=True)`` tests show the first and
-the last deterministically.
+A manual failover used to let errors that mean "nothing ran here, try the
+new master" through to callers (a blocking pop's ``UNBLOCKED``, the
+connection the server closes after it, and ``MOVED`` while a refreshed
+topology still named the old master); two tests below show each case on
+its own, and the failover tests fail on any error a caller sees.
 """
 
 from __future__ import annotations
@@ -277,31 +272,15 @@ class Run:
         return len(self.produced) < WORKERS
 
 
-#: Errors typedset lets through to its callers during a manual failover: findings, each
-#: shown on its own by an xfail test below. The failover tests count them and let them pass
-#: (what they cost is accounted for like any other failed call); any other error fails.
-UNBLOCKED = "a blocking pop raised UNBLOCKED"
-CLOSED = "the next call on that connection was reset"
-MOVED = "MOVED raised after 16 redirects"
+def classify(logs: list[Log]) -> list[tuple[int, str, str, str]]:
+    """Every error a worker's call raised: a failover must let none through to a caller.
 
-
-def classify(logs: list[Log]) -> tuple[Counter[str], list[tuple[int, str, str, str]]]:
-    """The errors the workers saw: the known findings by kind, and every other error."""
-    known: Counter[str] = Counter()
-    other: list[tuple[int, str, str, str]] = []
-    for log in logs:
-        unblocked = -1e9
-        for when, op, name, text in log.errors:
-            if text.startswith("ResponseError: UNBLOCKED force unblock"):
-                known[UNBLOCKED] += 1
-                unblocked = when
-            elif "Connection reset by peer" in text and when - unblocked < 1.0:
-                known[CLOSED] += 1
-            elif text.startswith("ResponseError: MOVED "):
-                known[MOVED] += 1
-            else:
-                other.append((log.index, op, name, text))
-    return known, other
+    (A blocking pop on a demoted master is answered ``UNBLOCKED``, after which
+    the server closes that connection, and a refreshed topology may name the
+    old master for tens of milliseconds after a failover: typedset waits all
+    of these out. Before it did, each reached callers here.)
+    """
+    return [(log.index, op, name, text) for log in logs for _, op, name, text in log.errors]
 
 
 @dataclass
@@ -321,7 +300,6 @@ class Tally:
     ended: Counter[str] = field(default_factory=Counter)
     unexplained: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     miscounted: list[str] = field(default_factory=list)
-    known: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)
     calls: int = 0
 
@@ -332,14 +310,13 @@ class Tally:
             f"(failed takes may explain {self.maybe_lost}), "
             f"duplicated {len(self.duplicated)}, phantom {len(self.phantom)}, "
             f"redelivered {self.redelivered} for {dict(self.ended)} leases ended unacked, "
-            f"unexplained {len(self.unexplained)}; known findings {dict(self.known)}, "
-            f"other errors {len(self.errors)}"
+            f"unexplained {len(self.unexplained)}; errors {len(self.errors)}"
         )
 
 
 def tally(logs: list[Log]) -> Tally:
     t = Tally()
-    t.known, t.errors = classify(logs)
+    t.errors = classify(logs)
     added: dict[str, set[str]] = defaultdict(set)
     unsure: dict[str, set[str]] = defaultdict(set)
     unsure_claims: Counter[str] = Counter()
@@ -589,20 +566,9 @@ def test_manual_failovers_mid_run_lose_and_duplicate_nothing(
     check(t, left)
 
 
-# --- findings: what typedset gets wrong in a failover (xfail until src/ is fixed) ----------
+# --- what a failover and a stale topology must not let through to a caller --------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=redis.ResponseError,
-    reason="src bug: a blocking pop blocked on a master that a CLUSTER FAILOVER demotes is "
-    "answered 'UNBLOCKED force unblock from blocking operation, instance state changed "
-    "(master -> replica?)'; typedset raises it to the caller instead of treating it like "
-    "MOVED (the BZPOPMIN did not pop: refresh, wait on the new master). The server also "
-    "closes that connection after the reply (CLIENT_CLOSE_AFTER_REPLY) and typedset keeps "
-    "it as clean, so the next call on it may fail with 'Connection reset by peer' and "
-    "'may or may not have been applied'",
-)
 def test_a_blocking_pop_waits_through_a_manual_failover() -> None:
     name = "blocked:jobs"
     outcome: list[object] = []
@@ -632,14 +598,6 @@ def test_a_blocking_pop_waits_through_a_manual_failover() -> None:
     assert outcome == ["after the failover"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=redis.ResponseError,
-    reason="src bug: on MOVED typedset re-reads the topology and resends where it says, never "
-    "to the node the MOVED names, with no pause: while the refreshed view is stale (nodes "
-    "answer CLUSTER SLOTS with the old master for tens of ms after a manual failover) its 16 "
-    "redirects run out in ~16 ms and the caller gets 'MOVED <slot> <node>' as a ResponseError",
-)
 def test_a_moved_reply_is_followed_while_the_topology_refresh_is_stale(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -176,7 +176,25 @@ def test_redirects_and_refusals_are_followed_for_writes_too() -> None:
     result, steps = _play(ZADD, [[moved], [ask], [busy], [1]])
     assert result == [1]
     assert _kinds(steps) == ["Wire", "Refresh", "Wire", "Wire", "Sleep", "Wire"]
+    assert steps[2].asking is moved  # straight to the node MOVED names, as well as a refresh
     assert steps[3].asking is ask
+
+
+def test_a_blocking_pop_unblocked_by_a_failover_is_sent_again_after_a_refresh() -> None:
+    """UNBLOCKED: the master became a replica and its BZPOPMIN popped nothing."""
+    pop = Send((("BZPOPMIN", "k", "1"),), "pop", resend=False, wait=1.0)
+    unblocked = ServerError(
+        "UNBLOCKED", redis.exceptions.ResponseError("UNBLOCKED force unblock (master -> replica?)")
+    )
+    result, steps = _play(pop, [[unblocked], [[b"k", b"m", b"1"]]])
+    assert result == [[b"k", b"m", b"1"]]
+    assert _kinds(steps) == ["Wire", "Refresh", "Sleep", "Wire"]
+
+
+def test_redirects_pause_once_the_topology_keeps_naming_another_node() -> None:
+    result, steps = _play(ZADD, [[_moved()], [_moved()], [_moved()], [1]])
+    assert result == [1]
+    assert _kinds(steps).count("Sleep") == 1
 
 
 def test_only_the_redirected_commands_of_a_pipeline_are_sent_again() -> None:
