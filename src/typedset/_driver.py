@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -84,6 +84,7 @@ class Wire:
     commands: tuple[Command, ...]
     wait: float | None = None
     asking: ServerError | None = None
+    patience: float | None = None
 
 
 @dataclass(slots=True)
@@ -124,7 +125,7 @@ def exchange(send: Send) -> Primitive[list[object]]:
     commands = send.commands
     after = send.after
     key = routing_key(commands[0])
-    outcome = _outcome((yield Wire(key, commands + after, send.wait)))
+    outcome = _outcome((yield Wire(key, commands + after, send.wait, None, send.patience)))
     if isinstance(outcome, list) and not any(
         isinstance(reply, ServerError) and reply.code in RETRY_CODES
         for reply in outcome[: len(commands)]
@@ -188,7 +189,7 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 waited += _backoff(pauses)
                 yield Sleep(_backoff(pauses))
         retried = tuple(commands[i] for i in todo) + after
-        outcome = _outcome((yield Wire(key, retried, send.wait, asking)))
+        outcome = _outcome((yield Wire(key, retried, send.wait, asking, send.patience)))
 
 
 def _closing(reply: object) -> bool:
@@ -237,8 +238,10 @@ def drive(backend: Backend, flow: Flow[R]) -> R:
             answer: object = None
             if isinstance(step, Wire):
                 try:
+                    # A blocking path's read timeout serves a slow reply too.
+                    wait = step.wait if step.wait is not None else step.patience
                     answer = backend.transmit(
-                        step.key, step.commands, wait=step.wait, asking=step.asking
+                        step.key, step.commands, wait=wait, asking=step.asking
                     )
                 except LinkFailure as failure:
                     answer = failure
@@ -284,8 +287,10 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
         await backend.start()
     node = backend.node(wire.key, wire.asking)
     commands, wait = wire.commands, wire.wait
-    if wait is None:
+    if wait is None and wire.patience is None:
         return await pipeline_for(backend).submit(node, commands)
+    if wait is None:  # a slow reply (a WAIT): a connection of its own, not the pipeline's
+        return await _alone(backend, node, commands, wire.patience)
     # A blocking command holds its connection until the server answers: it
     # gets one of its own, never the shared pipeline's. When the pool has
     # none to spare within the wait, the command never runs and is answered
@@ -305,6 +310,22 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
             await link.close(reusable=clean)
     finally:
         slots.release()
+
+
+async def _alone(
+    backend: AsyncBackend, node: Hashable, commands: tuple[Command, ...], patience: float | None
+) -> list[object]:
+    """``commands`` on a connection of their own, read within ``patience`` plus a margin."""
+    link = await backend.open(node)
+    clean = False
+    try:
+        await link.write(link.pack(commands))
+        timeout = None if patience is None else patience + BLOCKING_MARGIN
+        replies = [await link.read(timeout) for _ in commands]
+        clean = not any(_closing(reply) for reply in replies)
+        return replies
+    finally:
+        await link.close(reusable=clean)
 
 
 async def _acquire(slots: asyncio.Semaphore, wait: float) -> bool:

@@ -112,9 +112,12 @@ def durable(flow: Flow[R], durability: Durability, name: str) -> Flow[R]:
 
 
 def _with_wait(step: Send, durability: Durability) -> Send:
-    """``step`` followed by the wait; a blocking step may now take the wait's time longer."""
-    wait = None if step.wait is None else step.wait + durability.timeout
-    return replace(step, after=(*step.after, durability.command), wait=wait)
+    """``step`` followed by the wait: its reply may take the wait's time longer."""
+    if step.wait is not None:  # a blocking step: its own connection and timeout already
+        return replace(
+            step, after=(*step.after, durability.command), wait=step.wait + durability.timeout
+        )
+    return replace(step, after=(*step.after, durability.command), patience=durability.timeout)
 
 
 def _confirmed(reply: object, durability: Durability) -> tuple[int, int | None, str | None]:

@@ -209,6 +209,10 @@ class Send:
     ``after`` are commands sent after the step's commands in every attempt,
     their replies appended to the answer: a ``WAIT`` that must follow the
     write on the connection it finally ran on (see ``_durability``).
+    ``patience`` says the reply may take that many seconds (a ``WAIT``): the
+    read timeout is at least that, and an asyncio driver sends the step on a
+    connection of its own, not the shared pipeline, whose other callers'
+    replies would wait behind it.
     """
 
     commands: tuple[Command, ...]
@@ -217,6 +221,7 @@ class Send:
     wait: float | None = None
     optional: bool = False
     after: tuple[Command, ...] = ()
+    patience: float | None = None
 
 
 @dataclass(slots=True)

@@ -202,6 +202,51 @@ def test_a_write_returns_only_once_a_slow_replica_has_it(pair: Pair, key: str) -
     seen.close()
 
 
+def test_a_wait_longer_than_the_clients_socket_timeout_is_not_a_lost_connection(
+    pair: Pair, key: str
+) -> None:
+    """The reply of a write and its WAIT may take the wait's timeout: the read allows for it."""
+    r = redis.Redis.from_url(pair.master.url, socket_timeout=0.2)
+    s = SortedSet(r, key, durability=Durability(replicas=1, timeout=3.0))
+    s.add("warm", 0)
+    os.kill(pair.replica.pid, signal.SIGSTOP)
+    resume = threading.Timer(0.6, os.kill, (pair.replica.pid, signal.SIGCONT))
+    resume.start()
+    try:
+        s.add("a", 1)  # waits 0.6 s for the replica, three times the socket timeout
+    finally:
+        resume.join()
+    assert r.zscore(key, "a") == 1.0
+    r.close()
+
+
+def test_asyncio_waits_do_not_hold_up_other_calls_on_the_client(pair: Pair, key: str) -> None:
+    """A durable write waits on a connection of its own, not the shared pipeline."""
+
+    async def main() -> None:
+        client = redis.asyncio.Redis.from_url(pair.master.url, socket_timeout=0.3)
+        durable_set = AsyncSortedSet(client, key, durability=Durability(replicas=1, timeout=3.0))
+        plain_set = AsyncSortedSet(client, key + ":plain")
+        await durable_set.add("warm", 0)
+        await plain_set.add("warm", 0)
+        os.kill(pair.replica.pid, signal.SIGSTOP)
+        try:
+            waiting = asyncio.gather(*(durable_set.add(f"d{i}", i) for i in range(5)))
+            await asyncio.sleep(0.05)
+            started = time.monotonic()
+            for i in range(20):  # answered at once while the durable adds wait
+                await plain_set.add(f"p{i}", i)
+            assert time.monotonic() - started < 0.25
+            assert not waiting.done()
+        finally:
+            os.kill(pair.replica.pid, signal.SIGCONT)
+        await waiting
+        assert await durable_set.size() == 6
+        await client.aclose()
+
+    asyncio.run(main())
+
+
 def test_without_durability_nothing_waits(pair: Pair, key: str) -> None:
     r = pair.client()
     s = SortedSet(r, key)
