@@ -33,18 +33,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import Generator, Hashable
+from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from ._backend import BLOCKING_MARGIN, AsyncBackend, Backend, LinkFailure
+from ._backend import BLOCKING_MARGIN, AsyncBackend, AsyncLink, Backend, LinkFailure
 from ._ops import Command, Flow, Send, ServerError, Sleep, routing_key
 from ._pipeline import pipeline_for
 
 __all__ = ["adrive", "drive", "exchange", "with_policy"]
 
 R = TypeVar("R")
+log = logging.getLogger("typedset")
 
 #: How many times a resendable step whose reply was lost is sent at most (the first included).
 MAX_ATTEMPTS = 5
@@ -85,6 +87,7 @@ class Wire:
     wait: float | None = None
     asking: ServerError | None = None
     patience: float | None = None
+    undo: Callable[[object], Command | None] | None = None
 
 
 @dataclass(slots=True)
@@ -125,7 +128,9 @@ def exchange(send: Send) -> Primitive[list[object]]:
     commands = send.commands
     after = send.after
     key = routing_key(commands[0])
-    outcome = _outcome((yield Wire(key, commands + after, send.wait, None, send.patience)))
+    outcome = _outcome(
+        (yield Wire(key, commands + after, send.wait, None, send.patience, send.undo))
+    )
     if isinstance(outcome, list) and not any(
         isinstance(reply, ServerError) and reply.code in RETRY_CODES
         for reply in outcome[: len(commands)]
@@ -189,7 +194,7 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 waited += _backoff(pauses)
                 yield Sleep(_backoff(pauses))
         retried = tuple(commands[i] for i in todo) + after
-        outcome = _outcome((yield Wire(key, retried, send.wait, asking, send.patience)))
+        outcome = _outcome((yield Wire(key, retried, send.wait, asking, send.patience, send.undo)))
 
 
 def _closing(reply: object) -> bool:
@@ -295,21 +300,68 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
     # gets one of its own, never the shared pipeline's. When the pool has
     # none to spare within the wait, the command never runs and is answered
     # as the server answers a wait that ran out: nil.
-    slots = pipeline_for(backend).blocking_slots(node)
+    pipeline = pipeline_for(backend)
+    slots = pipeline.blocking_slots(node)
     if not await _acquire(slots, wait):
         return [None for _ in commands]
+    handed_over = False
     try:
         link = await backend.open(node)
         clean = False
         try:
             await link.write(link.pack(commands))
-            replies = [await link.read(wait + BLOCKING_MARGIN) for _ in commands]
+            try:
+                replies = [await link.read(wait + BLOCKING_MARGIN) for _ in commands]
+            except asyncio.CancelledError:
+                if wire.undo is not None:  # it may still pop: read on, put back what it takes
+                    finishing = asyncio.get_running_loop().create_task(
+                        _undo_after_cancel(link, len(commands), wait, wire.undo, slots)
+                    )
+                    pipeline.closing.add(finishing)
+                    finishing.add_done_callback(pipeline.closing.discard)
+                    handed_over = True
+                raise
             clean = not any(_closing(reply) for reply in replies)
             return replies
         finally:
-            await link.close(reusable=clean)
+            if not handed_over:
+                await link.close(reusable=clean)
     finally:
-        slots.release()
+        if not handed_over:
+            slots.release()
+
+
+async def _undo_after_cancel(
+    link: AsyncLink,
+    count: int,
+    wait: float,
+    undo: Callable[[object], Command | None],
+    slots: asyncio.Semaphore,
+) -> None:
+    """Read the reply of a blocking command whose caller was cancelled; put back what it took.
+
+    A cancelled ``pop(timeout=)`` may already be blocked in ``BZPOPMIN`` on
+    the server: an item added next is popped for nobody (closing the
+    connection does not always stop it in time: Redis 6.2 served such dead
+    clients). So its reply is read to the end, and an item in it goes back.
+    """
+    try:
+        first = await link.read(wait + BLOCKING_MARGIN)
+        for _ in range(count - 1):
+            await link.read(wait + BLOCKING_MARGIN)
+        put_back = None if isinstance(first, ServerError) else undo(first)
+        if put_back is not None:
+            await link.write(link.pack([put_back]))
+            reply = await link.read(wait + BLOCKING_MARGIN)
+            if isinstance(reply, ServerError):
+                log.error("typedset: could not put back %r after a cancel: %s", put_back, reply)
+    except Exception as exc:  # the connection failed: what it popped is lost, say so
+        log.error("typedset: a cancelled blocking pop's reply could not be read: %s", exc)
+    finally:
+        try:
+            await link.close(reusable=False)
+        finally:
+            slots.release()
 
 
 async def _alone(

@@ -179,13 +179,16 @@ class Call(Generic[R]):
     """One command line, the parser of its reply, and the operation it belongs to.
 
     ``script`` is set for ``EVALSHA`` calls: on ``NOSCRIPT`` the same call
-    is sent again as ``EVAL`` with the script's source.
+    is sent again as ``EVAL`` with the script's source. ``undo`` (blocking
+    commands) is the command that puts back what a reply took, for a reply
+    that arrives after its caller was cancelled.
     """
 
     op: str
     command: Command
     parse: Callable[[object], R]
     script: Script | None = None
+    undo: Callable[[object], Command | None] | None = None
 
     def eval_command(self) -> Command:
         """The ``EVAL`` form of an ``EVALSHA`` call."""
@@ -212,7 +215,8 @@ class Send:
     ``patience`` says the reply may take that many seconds (a ``WAIT``): the
     read timeout is at least that, and an asyncio driver sends the step on a
     connection of its own, not the shared pipeline, whose other callers'
-    replies would wait behind it.
+    replies would wait behind it. ``undo`` turns the first command's reply
+    into the command that puts back what it took (see :class:`Call`).
     """
 
     commands: tuple[Command, ...]
@@ -222,6 +226,7 @@ class Send:
     optional: bool = False
     after: tuple[Command, ...] = ()
     patience: float | None = None
+    undo: Callable[[object], Command | None] | None = None
 
 
 @dataclass(slots=True)
@@ -248,7 +253,7 @@ def finish(call: Call[R], reply: object) -> R:
 
 def send(call: Call[Any], command: Command | None = None, wait: float | None = None) -> Send:
     """The step that sends ``call`` (or another command line of the same operation)."""
-    return Send((command or call.command,), call.op, _resendable(call.op), wait)
+    return Send((command or call.command,), call.op, _resendable(call.op), wait, undo=call.undo)
 
 
 def _resendable(op: str) -> bool:

@@ -21,6 +21,7 @@ from ._keys import set_keys
 from ._ops import (
     PAGE_SIZE,
     Call,
+    Command,
     Flow,
     Send,
     Sleep,
@@ -428,7 +429,12 @@ class SetOps(Generic[T]):
                 if wait > 0:
                     yield Sleep(wait)
                 continue
-            call = Call(op, ("BZPOPMIN", self.keys.pending, f"{wait:.3f}"), _blocking_pair)
+            call = Call(
+                op,
+                ("BZPOPMIN", self.keys.pending, f"{wait:.3f}"),
+                _blocking_pair,
+                undo=_put_back_popped,
+            )
             [reply] = yield send(call, wait=wait)
             found = finish(call, reply)
             if found:
@@ -709,6 +715,17 @@ def check_delay(delay: object) -> float:
     if not 0 <= seconds < math.inf:
         raise ValueError(f"delay must be >= 0 seconds and finite, not {delay!r}")
     return seconds
+
+
+def _put_back_popped(reply: object) -> Command | None:
+    """The ``ZADD`` that returns what a ``BZPOPMIN`` popped for a caller that was cancelled.
+
+    ``LT``: a copy added meanwhile keeps the lower score, as a lease's return does.
+    """
+    if not reply:
+        return None
+    key, member, score = as_array(reply)
+    return ("ZADD", as_bytes(key), "LT", as_text(score), as_bytes(member))
 
 
 def _blocking_pair(reply: object) -> list[tuple[bytes, str]]:
