@@ -78,14 +78,20 @@ class Backend(Protocol):
         *,
         wait: float | None = None,
         asking: ServerError | None = None,
+        patience: float | None = None,
     ) -> list[object]:
         """Send ``commands`` in one write to ``key``'s node; one raw reply each.
 
         Replies are undecoded (bytes); error replies are
         :class:`~._ops.ServerError` values. ``wait`` marks a blocking command:
         it gets a connection of its own and a read timeout of ``wait`` plus a
-        margin. ``asking`` sends the commands after ``ASKING`` to the node an
-        ``ASK`` redirect named. Raises :class:`LinkFailure`.
+        margin. ``asking`` sends the commands to the node a redirect named
+        (after ``ASKING`` for an ``ASK``). ``patience``: the replies may take
+        that long (a ``WAIT``), so the read timeout is at least that plus a
+        margin, never shorter than the client's own. Raises :class:`LinkFailure`.
+        A connection that fails after a reply the server closes it after
+        (``UNBLOCKED``) answers that reply for the commands after it too:
+        they never ran.
         """
         ...
 
@@ -119,6 +125,11 @@ class AsyncLink(Protocol):
 
     async def replies(self) -> list[object]:
         """Every reply that has arrived, at least one (the client's read timeout applies)."""
+        ...
+
+    def patient(self, seconds: float) -> float | None:
+        """A read timeout of at least ``seconds``, never shorter than the client's (``None``
+        when the client has none)."""
         ...
 
     async def close(self, reusable: bool) -> None:

@@ -243,10 +243,12 @@ def drive(backend: Backend, flow: Flow[R]) -> R:
             answer: object = None
             if isinstance(step, Wire):
                 try:
-                    # A blocking path's read timeout serves a slow reply too.
-                    wait = step.wait if step.wait is not None else step.patience
                     answer = backend.transmit(
-                        step.key, step.commands, wait=wait, asking=step.asking
+                        step.key,
+                        step.commands,
+                        wait=step.wait,
+                        asking=step.asking,
+                        patience=step.patience,
                     )
                 except LinkFailure as failure:
                     answer = failure
@@ -295,7 +297,7 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
     if wait is None and wire.patience is None:
         return await pipeline_for(backend).submit(node, commands)
     if wait is None:  # a slow reply (a WAIT): a connection of its own, not the pipeline's
-        return await _alone(backend, node, commands, wire.patience)
+        return await _alone(backend, node, commands, wire.patience, wire.undo)
     # A blocking command holds its connection until the server answers: it
     # gets one of its own, never the shared pipeline's. When the pool has
     # none to spare within the wait, the command never runs and is answered
@@ -310,15 +312,13 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
         clean = False
         try:
             await link.write(link.pack(commands))
+            replies: list[object] = []
             try:
-                replies = [await link.read(wait + BLOCKING_MARGIN) for _ in commands]
+                replies = await _read_all(link, len(commands), wait + BLOCKING_MARGIN, replies)
             except asyncio.CancelledError:
                 if wire.undo is not None:  # it may still pop: read on, put back what it takes
-                    finishing = asyncio.get_running_loop().create_task(
-                        _undo_after_cancel(link, len(commands), wait, wire.undo, slots)
-                    )
-                    pipeline.closing.add(finishing)
-                    finishing.add_done_callback(pipeline.closing.discard)
+                    timeout = wait + BLOCKING_MARGIN
+                    _finish_later(backend, link, replies, len(commands), timeout, wire.undo, slots)
                     handed_over = True
                 raise
             clean = not any(_closing(reply) for reply in replies)
@@ -331,28 +331,66 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
             slots.release()
 
 
+async def _read_all(
+    link: AsyncLink, count: int, timeout: float | None, into: list[object] | None = None
+) -> list[object]:
+    """``count`` replies, appended to ``into`` as they come (a caller cancelled half-way
+    keeps those read). After ``UNBLOCKED`` the server closes the connection: the commands
+    after it never ran, and are answered the same."""
+    replies = [] if into is None else into
+    while len(replies) < count:
+        try:
+            replies.append(await link.read(timeout))
+        except LinkFailure:
+            closed = next((reply for reply in replies if _closing(reply)), None)
+            if closed is None:
+                raise
+            replies += [closed] * (count - len(replies))
+    return replies
+
+
+def _finish_later(
+    backend: AsyncBackend,
+    link: AsyncLink,
+    already: list[object],
+    count: int,
+    timeout: float | None,
+    undo: Callable[[object], Command | None],
+    slots: asyncio.Semaphore | None,
+) -> None:
+    """Hand a cancelled caller's connection to :func:`_undo_after_cancel` (kept referenced)."""
+    pipeline = pipeline_for(backend)
+    task = asyncio.get_running_loop().create_task(
+        _undo_after_cancel(link, already, count, timeout, undo, slots)
+    )
+    pipeline.closing.add(task)
+    task.add_done_callback(pipeline.closing.discard)
+
+
 async def _undo_after_cancel(
     link: AsyncLink,
+    already: list[object],
     count: int,
-    wait: float,
+    timeout: float | None,
     undo: Callable[[object], Command | None],
-    slots: asyncio.Semaphore,
+    slots: asyncio.Semaphore | None,
 ) -> None:
     """Read the reply of a blocking command whose caller was cancelled; put back what it took.
 
     A cancelled ``pop(timeout=)`` may already be blocked in ``BZPOPMIN`` on
     the server: an item added next is popped for nobody (closing the
     connection does not always stop it in time: Redis 6.2 served such dead
-    clients). So its reply is read to the end, and an item in it goes back.
+    clients). A durable pop may be waiting for its ``WAIT`` with the item
+    already popped. So the replies are read to the end, and what the first
+    command popped goes back.
     """
     try:
-        first = await link.read(wait + BLOCKING_MARGIN)
-        for _ in range(count - 1):
-            await link.read(wait + BLOCKING_MARGIN)
+        replies = await _read_all(link, count, timeout, list(already))
+        first = replies[0]
         put_back = None if isinstance(first, ServerError) else undo(first)
         if put_back is not None:
             await link.write(link.pack([put_back]))
-            reply = await link.read(wait + BLOCKING_MARGIN)
+            reply = await link.read(timeout)
             if isinstance(reply, ServerError):
                 log.error("typedset: could not put back %r after a cancel: %s", put_back, reply)
     except Exception as exc:  # the connection failed: what it popped is lost, say so
@@ -361,23 +399,36 @@ async def _undo_after_cancel(
         try:
             await link.close(reusable=False)
         finally:
-            slots.release()
+            if slots is not None:
+                slots.release()
 
 
 async def _alone(
-    backend: AsyncBackend, node: Hashable, commands: tuple[Command, ...], patience: float | None
+    backend: AsyncBackend,
+    node: Hashable,
+    commands: tuple[Command, ...],
+    patience: float | None,
+    undo: Callable[[object], Command | None] | None,
 ) -> list[object]:
     """``commands`` on a connection of their own, read within ``patience`` plus a margin."""
     link = await backend.open(node)
-    clean = False
+    clean = handed_over = False
     try:
         await link.write(link.pack(commands))
-        timeout = None if patience is None else patience + BLOCKING_MARGIN
-        replies = [await link.read(timeout) for _ in commands]
+        timeout = None if patience is None else link.patient(patience + BLOCKING_MARGIN)
+        replies: list[object] = []
+        try:
+            replies = await _read_all(link, len(commands), timeout, replies)
+        except asyncio.CancelledError:
+            if undo is not None:  # a pop waiting for its WAIT: put back what it took
+                _finish_later(backend, link, replies, len(commands), timeout, undo, None)
+                handed_over = True
+            raise
         clean = not any(_closing(reply) for reply in replies)
         return replies
     finally:
-        await link.close(reusable=clean)
+        if not handed_over:
+            await link.close(reusable=clean)
 
 
 async def _acquire(slots: asyncio.Semaphore, wait: float) -> bool:

@@ -93,6 +93,8 @@ def durable(flow: Flow[R], durability: Durability, name: str) -> Flow[R]:
                 replies = list((yield _with_wait(step, durability)))
                 waits = replies.pop()
                 assert isinstance(waits, list), waits
+                if all(_wrote_nothing(reply) for reply in replies):
+                    waits = []  # an EVALSHA the server did not know, a pop that found nothing
                 for wait in cast("list[object]", waits):  # one per attempt that ran writes
                     confirmed, local, refused = _confirmed(wait, durability)
                     if confirmed < durability.replicas or local == 0 or refused:
@@ -118,6 +120,12 @@ def _with_wait(step: Send, durability: Durability) -> Send:
             step, after=(*step.after, durability.command), wait=step.wait + durability.timeout
         )
     return replace(step, after=(*step.after, durability.command), patience=durability.timeout)
+
+
+def _wrote_nothing(reply: object) -> bool:
+    """A reply that says its command changed nothing: nil (a ``BZPOPMIN`` that timed out)
+    or ``NOSCRIPT`` (the script is sent again, and that attempt's wait is the one that counts)."""
+    return reply is None or (isinstance(reply, ServerError) and reply.code == "NOSCRIPT")
 
 
 def _confirmed(reply: object, durability: Durability) -> tuple[int, int | None, str | None]:

@@ -80,6 +80,10 @@ class _AsyncConnectionLink:
             await self._fill(timeout)
         return self.library.reply(self.ready.popleft())
 
+    def patient(self, seconds: float) -> float | None:
+        timeout: float | None = self.conn.socket_timeout
+        return None if timeout is None else max(timeout, seconds)
+
     async def replies(self) -> list[object]:
         """Every reply that has arrived (at least one), in order."""
         if not self.ready:
@@ -291,6 +295,9 @@ class _AskingLink:
 
     async def replies(self) -> list[object]:
         return [await self.read()]
+
+    def patient(self, seconds: float) -> float | None:
+        return self.link.patient(seconds)
 
     async def close(self, reusable: bool) -> None:
         await self.link.close(reusable)

@@ -82,17 +82,19 @@ class _SyncNode:
                     break
         self.pool.release(conn)
 
-    def exchange(self, commands: Sequence[Command], wait: float | None) -> list[object]:
+    def exchange(
+        self, commands: Sequence[Command], wait: float | None, patience: float | None = None
+    ) -> list[object]:
         conn = self._checkout()
         clean = False
         try:
-            replies, clean = self._exchange(conn, commands, wait)
+            replies, clean = self._exchange(conn, commands, wait, patience)
             return replies
         finally:
             self._checkin(conn, clean)
 
     def _exchange(
-        self, conn: Any, commands: Sequence[Command], wait: float | None
+        self, conn: Any, commands: Sequence[Command], wait: float | None, patience: float | None
     ) -> tuple[list[object], bool]:
         """Write ``commands`` on ``conn`` and read one raw reply each; and whether it is clean."""
         library = self.library
@@ -115,9 +117,9 @@ class _SyncNode:
             # One command that could not be written cannot have run; of several,
             # the first may have gone out whole.
             raise LinkFailure(library.lost(conn, exc, "Error writing to"), sent=many) from exc
-        if wait is not None:
-            # A blocking command's own read timeout, whatever the client's socket_timeout.
-            sock.settimeout(wait + BLOCKING_MARGIN)
+        timeout = _read_timeout(conn.socket_timeout, wait, patience)
+        if timeout != conn.socket_timeout:
+            sock.settimeout(timeout)
         parser = Parser()
         replies: list[object] = []
         try:
@@ -128,9 +130,15 @@ class _SyncNode:
                 replies += parser.feed(chunk)
         except (OSError, ProtocolError) as exc:
             conn.disconnect()
+            read = [library.reply(reply) for reply in replies]
+            closed = next(
+                (r for r in read if isinstance(r, ServerError) and r.code == "UNBLOCKED"), None
+            )
+            if closed is not None:  # closed after that reply: the commands after it never ran
+                return read + [closed] * (len(commands) - len(read)), False
             what = "Timeout reading from" if isinstance(exc, TimeoutError) else "Lost"
             raise LinkFailure(library.lost(conn, exc, what), sent=True) from exc
-        if wait is not None:
+        if timeout != conn.socket_timeout:
             sock.settimeout(conn.socket_timeout)  # back to the client's setting
         if checks:
             conn.next_health_check = time.monotonic() + checks
@@ -145,6 +153,18 @@ class _SyncNode:
 
     def reset_after_fork(self) -> None:
         self.idle = []
+
+
+def _read_timeout(
+    socket_timeout: float | None, wait: float | None, patience: float | None
+) -> float | None:
+    """A blocking command's own read timeout, whatever the client's; for a slow reply (a
+    ``WAIT``) at least its patience, never shorter than the client's; else the client's."""
+    if wait is not None:
+        return wait + BLOCKING_MARGIN
+    if patience is not None and socket_timeout is not None:
+        return max(socket_timeout, patience + BLOCKING_MARGIN)
+    return socket_timeout
 
 
 def _exchange_through(conn: Any, library: Library, commands: Sequence[Command]) -> list[object]:
@@ -220,8 +240,9 @@ class SyncBackend:
         *,
         wait: float | None = None,
         asking: ServerError | None = None,
+        patience: float | None = None,
     ) -> list[object]:
-        return self._node.exchange(commands, wait)
+        return self._node.exchange(commands, wait, patience)
 
     def refresh(self) -> None:
         return None
@@ -260,10 +281,11 @@ class SyncClusterBackend:
         *,
         wait: float | None = None,
         asking: ServerError | None = None,
+        patience: float | None = None,
     ) -> list[object]:
         if asking is None:
             node = slot_node(self._client.nodes_manager, key)
-            return self._node(node).exchange(commands, wait)
+            return self._node(node).exchange(commands, wait, patience)
         assert asking.address is not None, asking
         host, port = asking.address
         node = self._client.get_node(host=host, port=port)
@@ -273,10 +295,10 @@ class SyncClusterBackend:
             if node is None:
                 raise LinkFailure(asking.exception, sent=False)
         if asking.code == "MOVED":  # the node that serves the slot now
-            return self._node(node).exchange(commands, wait)
+            return self._node(node).exchange(commands, wait, patience)
         # ASKING lets only the command right after it in: one before each.
         asked = [part for command in commands for part in (("ASKING",), command)]
-        return self._node(node).exchange(asked, wait)[1::2]
+        return self._node(node).exchange(asked, wait, patience)[1::2]
 
     def refresh(self) -> None:
         with self._library.before_sending():

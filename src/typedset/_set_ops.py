@@ -11,7 +11,8 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Generic, Literal, TypeVar, cast
 
 import msgspec
@@ -24,6 +25,7 @@ from ._ops import (
     Command,
     Flow,
     Send,
+    ServerError,
     Sleep,
     as_array,
     as_bytes,
@@ -162,6 +164,7 @@ class SetOps(Generic[T]):
         timed: bool,
         scheduled: bool,
         max_deliveries: int | None = None,
+        poll: bool = False,
     ) -> None:
         check_codec(codec)
         if max_deliveries is not None:
@@ -182,6 +185,10 @@ class SetOps(Generic[T]):
         self.timed = timed  # default score is the server's clock, not 0
         self.scheduled = scheduled  # reads see only members whose score <= now
         self.max_deliveries = max_deliveries or 0  # 0: no limit
+        # Waiting pops poll the pop script instead of blocking in BZPOPMIN: for a
+        # durable set, whose WAIT does not count a BZPOPMIN the server served
+        # later (the popping client's write offset is not moved by it).
+        self.poll = poll or scheduled
 
     def _script(
         self, op: str, script: Script, args: tuple[Arg, ...], parse: Callable[[object], R]
@@ -382,7 +389,8 @@ class SetOps(Generic[T]):
     # --- consuming ---------------------------------------------------------
 
     def _pop_call(self, op: str, n: int, popped: Iterable[bytes] = ()) -> Call[_Head]:
-        return self._script(op, scripts.POP, (n, self._ready, *popped), _head)
+        call = self._script(op, scripts.POP, (n, self._ready, *popped), _head)
+        return replace(call, undo=partial(_put_back_head, self.keys.pending))
 
     def take(self, n: int, timeout: float | None) -> Flow[list[T]]:
         n = check_count(n)
@@ -411,7 +419,7 @@ class SetOps(Generic[T]):
             if head.found or remaining <= 0:
                 return head.found
             until = head.until_next()
-            if self.scheduled:
+            if self.poll:
                 # A due time is not an event Redis can block on: poll, sleeping
                 # until the head is due or a lease ends, but never longer than
                 # _POLL_MAX, so that new items are seen.
@@ -715,6 +723,16 @@ def check_delay(delay: object) -> float:
     if not 0 <= seconds < math.inf:
         raise ValueError(f"delay must be >= 0 seconds and finite, not {delay!r}")
     return seconds
+
+
+def _put_back_head(pending: str, reply: object) -> Command | None:
+    """The ``ZADD`` that returns what a pop script popped for a caller that was cancelled."""
+    if isinstance(reply, ServerError):
+        return None
+    found = _head(reply).found
+    if not found:
+        return None
+    return ("ZADD", pending, "LT", *(part for member, score in found for part in (score, member)))
 
 
 def _put_back_popped(reply: object) -> Command | None:

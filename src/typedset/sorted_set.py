@@ -115,6 +115,7 @@ class _SetBase(Collection[C, T]):
             timed=self._timed,
             scheduled=self._scheduled,
             max_deliveries=max_deliveries,
+            poll=durability is not None,
         )
         self._bind(client, name, codec, durability)
 

@@ -247,6 +247,88 @@ def test_asyncio_waits_do_not_hold_up_other_calls_on_the_client(pair: Pair, key:
     asyncio.run(main())
 
 
+def test_a_slow_server_is_given_the_clients_own_read_timeout(pair: Pair, key: str) -> None:
+    """A short durability timeout never shortens the client's socket timeout: a master that
+    stalls for longer than the wait (but not the client's timeout) loses no popped item."""
+    r = redis.Redis.from_url(pair.master.url, socket_timeout=10)
+    s = SortedSet(r, key, durability=Durability(replicas=0, timeout=0.1))
+    s.add("job", 1)
+    os.kill(pair.master.pid, signal.SIGSTOP)
+    resume = threading.Timer(1.5, os.kill, (pair.master.pid, signal.SIGCONT))
+    resume.start()
+    try:
+        assert s.pop() == "job"
+    finally:
+        resume.join()
+    r.close()
+
+
+def test_a_pop_cancelled_while_its_wait_runs_puts_its_item_back(pair: Pair, key: str) -> None:
+    """BZPOPMIN took the item, the WAIT behind it is waiting for a stopped replica, and the
+    caller is cancelled: the item goes back."""
+    plain = pair.client()
+
+    async def main() -> None:
+        client = redis.asyncio.Redis.from_url(pair.master.url)
+        s = AsyncSortedSet(client, key, durability=Durability(replicas=1, timeout=3.0))
+        await s.add("warm", 0)
+        assert await s.pop() == "warm"
+        os.kill(pair.replica.pid, signal.SIGSTOP)
+        try:
+            waiting = asyncio.create_task(s.pop(timeout=5))
+            await asyncio.sleep(0.3)  # blocked in BZPOPMIN
+            plain.zadd(key, {"job": 5})
+            await asyncio.sleep(0.3)  # popped; its WAIT waits for the stopped replica
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        finally:
+            os.kill(pair.replica.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while plain.zscore(key, "job") is None:
+            assert time.monotonic() < deadline, "the popped item was not put back"
+            await asyncio.sleep(0.05)
+        assert plain.zscore(key, "job") == 5.0
+        await client.aclose()
+
+    asyncio.run(main())
+    plain.close()
+
+
+@pytest.mark.parametrize("asyncio_twin", [False, True])
+def test_a_waiting_pop_is_confirmed_too(pair: Pair, key: str, asyncio_twin: bool) -> None:
+    """An item that arrives while a durable pop waits is popped by a script, not BZPOPMIN:
+    a WAIT does not count a BZPOPMIN the server served later (the popping client's write
+    offset stays where it was), so the replica's confirmation would be skipped."""
+    plain = pair.client()
+    durability = Durability(replicas=1, timeout=0.5)
+
+    def pop() -> object:
+        if not asyncio_twin:
+            return SortedSet(plain, key, durability=durability).pop(timeout=5)
+
+        async def main() -> object:
+            client = redis.asyncio.Redis.from_url(pair.master.url)
+            try:
+                return await AsyncSortedSet(client, key, durability=durability).pop(timeout=5)
+            finally:
+                await client.aclose()
+
+        return asyncio.run(main())
+
+    add_later = threading.Timer(0.3, plain.zadd, (key, {"job": 5}))
+    os.kill(pair.replica.pid, signal.SIGSTOP)
+    add_later.start()
+    try:
+        with pytest.raises(DurabilityError, match="confirmed by 0 of 1") as raised:
+            pop()
+    finally:
+        add_later.join()
+        os.kill(pair.replica.pid, signal.SIGCONT)
+    assert raised.value.result == "job"
+    plain.close()
+
+
 def test_without_durability_nothing_waits(pair: Pair, key: str) -> None:
     r = pair.client()
     s = SortedSet(r, key)
