@@ -287,22 +287,43 @@ def test_idle_connections_are_checked_in_a_process_with_many_open_files(
         admin.close()
 
 
+def running_server(admin: redis.Redis) -> tuple[str, tuple[int, ...]]:
+    """``("redis", (6, 2, 14))`` or ``("valkey", (9, 1, 2))``: what ``INFO server`` says
+    (Valkey's ``redis_version`` stays 7.2.4; its own is ``valkey_version``)."""
+    info = admin.info("server")
+    product = str(info.get("server_name") or "redis")
+    version = str(info.get(f"{product}_version") or info["redis_version"])
+    return product, tuple(int(part) for part in version.split("."))
+
+
 def test_a_client_side_caching_client_is_used_through_its_own_connections(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """typedset's replies and the cache's invalidations stay apart.
 
-    redis-py caches only for Redis 7.4 and later over TCP; the test lets it
-    cache for the private Valkey server, which tracks keys the same way.
+    redis-py caches only for Redis 7.4 and later over TCP (it refuses other
+    servers with a ``ConnectionError``); the test lets it cache for the
+    private server, whatever it is: every server typedset supports (Redis
+    6.2 and later, every Valkey) has what the cache needs, RESP3 and ``CLIENT
+    TRACKING`` (Redis 6.0), and tracks keys the same way. Only an older one
+    is skipped: it lacks them.
     """
-    monkeypatch.setattr(redis.connection.CacheProxyConnection, "DEFAULT_SERVER_NAME", "valkey")
-    monkeypatch.setattr(redis.connection.CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
     with PrivateServer(tcp=True) as tcp:
         admin = redis.Redis.from_url(tcp.url)
+        product, version = running_server(admin)
+        if version < (6, 0):
+            admin.close()
+            pytest.skip(f"{product} {version} has no RESP3 and CLIENT TRACKING (Redis 6.0)")
+        proxy = redis.connection.CacheProxyConnection
+        monkeypatch.setattr(proxy, "DEFAULT_SERVER_NAME", product)  # what HELLO will say
+        monkeypatch.setattr(proxy, "MIN_ALLOWED_VERSION", "6.0.0")
         client = redis.Redis.from_url(tcp.url, protocol=3, cache_config=CacheConfig())
         try:
             admin.set("cached", "v1")
             assert client.get("cached") == b"v1"  # now in the client's cache
+            cache = client.get_cache()
+            assert cache is not None
+            assert cache.size == 1  # the server let the client cache
             s = SortedSet(client, name)
             s.update_scored([("a", 1.0), ("b", 2.0)])
             admin.set("cached", "v2")  # the server pushes an invalidation

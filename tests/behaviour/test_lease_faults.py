@@ -38,7 +38,8 @@ from test_faults import proxy as proxy  # the fixture: a FaultProxy before the s
 
 from typedset import Lease, SortedSet
 from typedset._keys import set_keys
-from typedset.testing import FaultProxy, PrivateServer
+from typedset.testing import FaultProxy, PrivateServer, find_server_binary
+from typedset.testing.matrix import server_version
 
 #: An outcome nobody could know: the connection failed after the command left.
 UNKNOWN = (redis.ConnectionError, redis.TimeoutError)
@@ -356,8 +357,20 @@ CONSUMERS = 2
 RESTARTS = 4
 RESTART_EVERY = 1.0
 RESTART_TTL = 1.0
-#: The server fsyncs every write before it answers; it accepts DEBUG RESTART.
-DURABLE = ["--appendonly", "yes", "--appendfsync", "always", "--enable-debug-command", "yes"]
+#: The server fsyncs every write before it answers.
+DURABLE = ["--appendonly", "yes", "--appendfsync", "always"]
+
+
+def debug_enabled(binary: str) -> list[str]:
+    """The arguments that let ``binary`` accept ``DEBUG RESTART``: none before Redis 7.0.
+
+    Redis 7.0 turned ``DEBUG`` off by default, behind ``enable-debug-command``;
+    before, it is always on, and the unknown directive stops the server at
+    start-up. The version is the binary's own (``--version``): it is needed
+    before the server starts.
+    """
+    _, version = server_version(binary)
+    return ["--enable-debug-command", "yes"] if version >= (7, 0, 0) else []
 
 
 def _ask(server: PrivateServer, *command: str) -> bytes:
@@ -504,7 +517,8 @@ def test_acked_work_survives_server_restarts() -> None:
     stop = threading.Event()
     restarted = threading.Event()
     name = "restarts"
-    with PrivateServer(args=DURABLE) as server:
+    binary = find_server_binary()
+    with PrivateServer(binary, args=[*DURABLE, *debug_enabled(binary)]) as server:
         check = redis.Redis(unix_socket_path=server.unix_socket)
         assert check.config_get("appendfsync") == {"appendfsync": "always"}
         s: SortedSet[str] = SortedSet(check, name)
