@@ -40,7 +40,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from ._backend import BLOCKING_MARGIN, AsyncBackend, AsyncLink, Backend, LinkFailure
-from ._ops import Command, Flow, Send, ServerError, Sleep, routing_key
+from ._ops import (
+    Command,
+    Flow,
+    Send,
+    ServerError,
+    Sleep,
+    answered_before_close,
+    closes_connection,
+    routing_key,
+)
 from ._pipeline import pipeline_for
 
 __all__ = ["adrive", "drive", "exchange", "with_policy"]
@@ -59,8 +68,7 @@ PATIENCE = 10.0
 RETRY_CODES = frozenset(
     {"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING", "UNBLOCKED"}
 )
-#: Replies after which the server closes the connection: it is never used again.
-CLOSING_CODES = frozenset({"UNBLOCKED"})
+
 
 #: What a caller is told, beyond "may or may not have been applied", per operation.
 _HINTS = {
@@ -131,10 +139,7 @@ def exchange(send: Send) -> Primitive[list[object]]:
     outcome = _outcome(
         (yield Wire(key, commands + after, send.wait, None, send.patience, send.undo))
     )
-    if isinstance(outcome, list) and not any(
-        isinstance(reply, ServerError) and reply.code in RETRY_CODES
-        for reply in outcome[: len(commands)]
-    ):
+    if isinstance(outcome, list) and not any(_not_run(reply) for reply in outcome[: len(commands)]):
         if not after:
             return outcome  # the common case, settled at the first attempt
         return [*outcome[: len(commands)], *([reply] for reply in outcome[len(commands) :])]
@@ -142,7 +147,6 @@ def exchange(send: Send) -> Primitive[list[object]]:
     trailers: list[list[object]] = [[] for _ in after]
     todo = list(range(len(commands)))
     lost = redirects = pauses = 0
-    waited = 0.0
     while True:
         asking: ServerError | None = None
         if isinstance(outcome, LinkFailure):
@@ -151,11 +155,10 @@ def exchange(send: Send) -> Primitive[list[object]]:
             if outcome.sent and not send.resend:
                 raise maybe_applied(outcome.error, send, key) from outcome.error
             lost += outcome.sent
-            if lost >= MAX_ATTEMPTS or waited >= PATIENCE:
+            if lost >= MAX_ATTEMPTS or _paused(pauses) >= PATIENCE:
                 raise outcome.error
             yield Refresh()
             pauses += 1
-            waited += _backoff(pauses)
             yield Sleep(_backoff(pauses))
         else:
             assert isinstance(outcome, list), outcome
@@ -166,18 +169,17 @@ def exchange(send: Send) -> Primitive[list[object]]:
             first: ServerError | None = None
             for i, reply in zip(todo, outcome[: len(todo)], strict=True):
                 replies[i] = reply
-                if isinstance(reply, ServerError) and reply.code in RETRY_CODES:
+                if _not_run(reply):
                     again.append(i)
-                    first = first or reply
+                    first = first or cast("ServerError", reply)
             redirecting = first is not None and first.code in ("MOVED", "ASK")
             if redirecting and redirects >= 2:  # the topology is settling: let it
                 pauses += 1
-                waited += _backoff(pauses)
                 yield Sleep(_backoff(pauses))
             if (
                 first is None
                 or (redirecting and redirects >= MAX_REDIRECTS)
-                or (not redirecting and waited >= PATIENCE)
+                or (not redirecting and _paused(pauses) >= PATIENCE)
             ):
                 # a refusal that outlasted our patience is raised by the core
                 return [*replies, *trailers]
@@ -191,15 +193,9 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 if first.code in ("READONLY", "UNBLOCKED"):  # a replica now: the master moved
                     yield Refresh()
                 pauses += 1
-                waited += _backoff(pauses)
                 yield Sleep(_backoff(pauses))
         retried = tuple(commands[i] for i in todo) + after
         outcome = _outcome((yield Wire(key, retried, send.wait, asking, send.patience, send.undo)))
-
-
-def _closing(reply: object) -> bool:
-    """Whether the server closes the connection after this reply."""
-    return isinstance(reply, ServerError) and reply.code in CLOSING_CODES
 
 
 def _not_run(reply: object) -> bool:
@@ -210,6 +206,11 @@ def _outcome(sent: object) -> list[object] | LinkFailure:
     """What a driver sent back for a :class:`Wire`: its replies, or the link's failure."""
     assert isinstance(sent, list | LinkFailure), sent
     return cast("list[object] | LinkFailure", sent)
+
+
+def _paused(pauses: int) -> float:
+    """The seconds the first ``pauses`` pauses of one step add up to."""
+    return sum(_backoff(n) for n in range(1, pauses + 1))
 
 
 def _backoff(attempt: int) -> float:
@@ -297,37 +298,50 @@ async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:
     if wait is None and wire.patience is None:
         return await pipeline_for(backend).submit(node, commands)
     if wait is None:  # a slow reply (a WAIT): a connection of its own, not the pipeline's
-        return await _alone(backend, node, commands, wire.patience, wire.undo)
+        return await _on_own_link(backend, node, wire, None)
     # A blocking command holds its connection until the server answers: it
     # gets one of its own, never the shared pipeline's. When the pool has
     # none to spare within the wait, the command never runs and is answered
     # as the server answers a wait that ran out: nil.
-    pipeline = pipeline_for(backend)
-    slots = pipeline.blocking_slots(node)
+    slots = pipeline_for(backend).blocking_slots(node)
     if not await _acquire(slots, wait):
         return [None for _ in commands]
+    return await _on_own_link(backend, node, wire, slots)
+
+
+async def _on_own_link(
+    backend: AsyncBackend, node: Hashable, wire: Wire, slots: asyncio.Semaphore | None
+) -> list[object]:
+    """``wire`` on a connection of its own: a blocking command (holding one of ``slots``,
+    released here) or a slow reply. A caller cancelled after the write hands the
+    connection to :func:`_undo_after_cancel` when the step can undo what it took."""
     handed_over = False
     try:
         link = await backend.open(node)
         clean = False
         try:
-            await link.write(link.pack(commands))
+            await link.write(link.pack(wire.commands))
+            if wire.wait is not None:  # its own read timeout, whatever the client's
+                timeout: float | None = wire.wait + BLOCKING_MARGIN
+            else:  # at least the wait's, never shorter than the client's
+                patience = wire.patience or 0.0
+                timeout = link.patient(patience + BLOCKING_MARGIN)
             replies: list[object] = []
             try:
-                replies = await _read_all(link, len(commands), wait + BLOCKING_MARGIN, replies)
+                replies = await _read_all(link, len(wire.commands), timeout, replies)
             except asyncio.CancelledError:
                 if wire.undo is not None:  # it may still pop: read on, put back what it takes
-                    timeout = wait + BLOCKING_MARGIN
-                    _finish_later(backend, link, replies, len(commands), timeout, wire.undo, slots)
+                    count = len(wire.commands)
+                    _finish_later(backend, link, replies, count, timeout, wire.undo, slots)
                     handed_over = True
                 raise
-            clean = not any(_closing(reply) for reply in replies)
+            clean = not any(closes_connection(reply) for reply in replies)
             return replies
         finally:
             if not handed_over:
                 await link.close(reusable=clean)
     finally:
-        if not handed_over:
+        if slots is not None and not handed_over:
             slots.release()
 
 
@@ -342,10 +356,10 @@ async def _read_all(
         try:
             replies.append(await link.read(timeout))
         except LinkFailure:
-            closed = next((reply for reply in replies if _closing(reply)), None)
-            if closed is None:
+            answered = answered_before_close(replies, count)
+            if answered is None:
                 raise
-            replies += [closed] * (count - len(replies))
+            replies[:] = answered
     return replies
 
 
@@ -401,34 +415,6 @@ async def _undo_after_cancel(
         finally:
             if slots is not None:
                 slots.release()
-
-
-async def _alone(
-    backend: AsyncBackend,
-    node: Hashable,
-    commands: tuple[Command, ...],
-    patience: float | None,
-    undo: Callable[[object], Command | None] | None,
-) -> list[object]:
-    """``commands`` on a connection of their own, read within ``patience`` plus a margin."""
-    link = await backend.open(node)
-    clean = handed_over = False
-    try:
-        await link.write(link.pack(commands))
-        timeout = None if patience is None else link.patient(patience + BLOCKING_MARGIN)
-        replies: list[object] = []
-        try:
-            replies = await _read_all(link, len(commands), timeout, replies)
-        except asyncio.CancelledError:
-            if undo is not None:  # a pop waiting for its WAIT: put back what it took
-                _finish_later(backend, link, replies, len(commands), timeout, undo, None)
-                handed_over = True
-            raise
-        clean = not any(_closing(reply) for reply in replies)
-        return replies
-    finally:
-        if not handed_over:
-            await link.close(reusable=clean)
 
 
 async def _acquire(slots: asyncio.Semaphore, wait: float) -> bool:

@@ -115,11 +115,10 @@ def durable(flow: Flow[R], durability: Durability, name: str) -> Flow[R]:
 
 def _with_wait(step: Send, durability: Durability) -> Send:
     """``step`` followed by the wait: its reply may take the wait's time longer."""
+    after = (*step.after, durability.command)
     if step.wait is not None:  # a blocking step: its own connection and timeout already
-        return replace(
-            step, after=(*step.after, durability.command), wait=step.wait + durability.timeout
-        )
-    return replace(step, after=(*step.after, durability.command), patience=durability.timeout)
+        return replace(step, after=after, wait=step.wait + durability.timeout)
+    return replace(step, after=after, patience=durability.timeout)
 
 
 def _wrote_nothing(reply: object) -> bool:

@@ -166,6 +166,25 @@ class ServerError:
         return str(self.exception)
 
 
+#: Replies after which the server closes the connection: ``UNBLOCKED`` (a blocking
+#: pop on a master that became a replica; it popped nothing).
+CLOSING_CODES = frozenset({"UNBLOCKED"})
+
+
+def closes_connection(reply: object) -> bool:
+    """Whether the server closes the connection after this reply: never lend it again."""
+    return isinstance(reply, ServerError) and reply.code in CLOSING_CODES
+
+
+def answered_before_close(replies: list[object], count: int) -> list[object] | None:
+    """For a connection that failed after a reply the server closes it after: the replies,
+    the commands after it answered the same (they never ran). ``None`` otherwise."""
+    closed = next((reply for reply in replies if closes_connection(reply)), None)
+    if closed is None:
+        return None
+    return replies + [closed] * (count - len(replies))
+
+
 def redirect_address(message: str) -> tuple[str, int] | None:
     """The ``host:port`` a ``MOVED``/``ASK`` message ends with (``"3999 10.0.0.1:6381"``)."""
     host, colon, port = message.rsplit(" ", 1)[-1].rpartition(":")

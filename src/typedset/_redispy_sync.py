@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._backend import BLOCKING_MARGIN, LinkFailure
-from ._ops import Command, ServerError
+from ._ops import Command, ServerError, answered_before_close, closes_connection
 from ._redispy_common import READ_SIZE, Library, encoding_of, slot_node
 from ._resp import Parser, ProtocolError, pack
 
@@ -130,12 +130,9 @@ class _SyncNode:
                 replies += parser.feed(chunk)
         except (OSError, ProtocolError) as exc:
             conn.disconnect()
-            read = [library.reply(reply) for reply in replies]
-            closed = next(
-                (r for r in read if isinstance(r, ServerError) and r.code == "UNBLOCKED"), None
-            )
-            if closed is not None:  # closed after that reply: the commands after it never ran
-                return read + [closed] * (len(commands) - len(read)), False
+            answered = answered_before_close([library.reply(r) for r in replies], len(commands))
+            if answered is not None:
+                return answered, False
             what = "Timeout reading from" if isinstance(exc, TimeoutError) else "Lost"
             raise LinkFailure(library.lost(conn, exc, what), sent=True) from exc
         if timeout != conn.socket_timeout:
@@ -145,11 +142,7 @@ class _SyncNode:
         # Anything beyond our replies (a push message) would confuse the next user.
         clean = len(replies) == len(commands) and not parser.pending
         out = [library.reply(reply) for reply in replies[: len(commands)]]
-        # After UNBLOCKED (a blocking pop on a master that became a replica) the
-        # server closes the connection: never lend it again.
-        if any(isinstance(reply, ServerError) and reply.code == "UNBLOCKED" for reply in out):
-            clean = False
-        return out, clean
+        return out, clean and not any(closes_connection(reply) for reply in out)
 
     def reset_after_fork(self) -> None:
         self.idle = []
