@@ -97,7 +97,49 @@ class _Held:
     deadline: float
 
 
-class MemorySortedSet(MutableSet[T], Generic[T]):
+class MemoryCollection(Generic[T]):
+    """What every model is apart from its operations, as ``Collection`` is for the real
+    classes: its name, its codec (``StrCodec`` unless given), the durability it keeps
+    for API parity, and its clock."""
+
+    _name: str
+    _serializer: Serializer[T]
+    _durability: Durability | None
+    _clock: Callable[[], float]
+
+    def _bind(
+        self,
+        name: str,
+        serializer: Serializer[T] | None,
+        durability: Durability | None,
+        clock: Callable[[], float],
+    ) -> None:
+        given = cast(object, name)  # an untyped caller may pass anything
+        if not isinstance(given, str) or not given:
+            raise ValueError("name must be a non-empty str")
+        self._name = name
+        self._serializer = default_codec(type(self), serializer)
+        self._durability = check_durability(durability)
+        self._clock = clock
+
+    @property
+    def name(self) -> str:
+        """The name given (``"memory"`` by default); a set's lease tokens carry it, as the
+        real ones do. O(1)."""
+        return self._name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What the real collection's writes would wait for; kept, with no effect in memory."""
+        return self._durability
+
+    @property
+    def serializer(self) -> Serializer[T]:
+        """The codec items are stored with (kept encoded, as Redis keeps them). O(1)."""
+        return self._serializer
+
+
+class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
     """A ``SortedSet`` kept in a Python list; same API, leases included, no server.
 
     ``clock`` stands for the server's clock (time-scored items, due times and
@@ -155,22 +197,16 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        given = cast(object, name)  # an untyped caller may pass anything
-        if not isinstance(given, str) or not given:
-            raise ValueError("name must be a non-empty str")
+        self._bind(name, serializer, durability, clock)
         if on_duplicate not in _POLICIES:
             raise ValueError(f"on_duplicate must be one of {_POLICIES}")
         if max_deliveries is not None:
             max_deliveries = _integer(max_deliveries, "max_deliveries")
             if max_deliveries < 1:
                 raise ValueError(f"max_deliveries must be >= 1 or None, not {max_deliveries}")
-        self._name = name
-        self._serializer: Serializer[T] = default_codec(type(self), serializer)
         self._scorer = scorer
         self._on_duplicate = on_duplicate
         self._max_deliveries = max_deliveries
-        self._durability = check_durability(durability)
-        self._clock = clock
         self._scores: dict[bytes, float] = {}
         self._order: list[tuple[float, bytes]] = []  # sorted (score, member)
         self._held: dict[bytes, _Held] = {}  # member -> its lease
@@ -279,21 +315,6 @@ class MemorySortedSet(MutableSet[T], Generic[T]):
         return held is not None and held.claim == claim
 
     # --- the public API ----------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        """The name given (``"memory"`` by default); lease tokens carry it, as the real ones do."""
-        return self._name
-
-    @property
-    def durability(self) -> Durability | None:
-        """What the real collection's writes would wait for; kept, with no effect in memory."""
-        return self._durability
-
-    @property
-    def serializer(self) -> Serializer[T]:
-        """The codec items are stored with (members are kept encoded, as Redis keeps them)."""
-        return self._serializer
 
     def add(self, item: T, score: float | None = None) -> None:
         """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default. O(N)."""

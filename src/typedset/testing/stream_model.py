@@ -16,10 +16,9 @@ from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
-from .._base import check_durability, default_codec
 from .._durability import Durability
 from ..protocols import Serializer
-from .model import encode_with, number
+from .model import MemoryCollection, encode_with, number
 
 __all__ = ["MemoryPriorityStream"]
 
@@ -41,7 +40,7 @@ def _key(key: object) -> str:
     return key
 
 
-class MemoryPriorityStream(Mapping[str, V]):
+class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
     """A ``PriorityStream`` kept in dicts; same API, no server.
 
     ``clock`` stands for the server's clock (cool-downs end by it). Reads
@@ -77,16 +76,10 @@ class MemoryPriorityStream(Mapping[str, V]):
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        given = cast(object, name)  # an untyped caller may pass anything
-        if not isinstance(given, str) or not given:
-            raise ValueError("name must be a non-empty str")
-        self._name = name
-        self._serializer: Serializer[V] = default_codec(type(self), serializer)
+        self._bind(name, serializer, durability, clock)
         self._decay = _finite(decay, "decay")
-        self._durability = check_durability(durability)
         if self._decay < 0:
             raise ValueError("decay must be >= 0")
-        self._clock = clock
         self._items: dict[str, tuple[bytes, float]] = {}  # key -> (encoded value, priority)
         self._cooling: dict[str, float] = {}  # key -> when its cool-down ends
         self._gated: set[str] = set()
@@ -108,21 +101,6 @@ class MemoryPriorityStream(Mapping[str, V]):
         )
 
     # --- the public API ----------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        """The name given (``"memory"`` by default)."""
-        return self._name
-
-    @property
-    def durability(self) -> Durability | None:
-        """What the real collection's writes would wait for; kept, with no effect in memory."""
-        return self._durability
-
-    @property
-    def serializer(self) -> Serializer[V]:
-        """The codec values are stored with (values are kept encoded, as Redis keeps them)."""
-        return self._serializer
 
     @property
     def decay(self) -> float:
