@@ -1,7 +1,8 @@
 """Testing aids: in-memory reference models, Hypothesis state machines, private servers.
 
 The models (:mod:`typedset.testing.model`, and their asyncio twins in
-:mod:`typedset.testing.aio_model`) are the executable spec and test doubles
+:mod:`typedset.testing.aio_model` and
+:mod:`typedset.testing.aio_stream_model`) are the executable spec and test doubles
 for your own unit tests: each has exactly the public API of the class it
 models, with no client and an injectable ``clock``.
 :mod:`typedset.testing.machine` (needs ``hypothesis``) checks a real
@@ -10,12 +11,8 @@ for fault tests. :class:`PrivateServer` and :class:`PrivateCluster` start
 throwaway servers (a cluster of several masters, with replicas if asked).
 """
 
-from .aio_model import (
-    AsyncMemoryPriorityStream,
-    AsyncMemoryScheduledSet,
-    AsyncMemorySortedSet,
-    AsyncMemoryTimeSortedSet,
-)
+from .aio_model import AsyncMemoryScheduledSet, AsyncMemorySortedSet, AsyncMemoryTimeSortedSet
+from .aio_stream_model import AsyncMemoryPriorityStream
 from .cluster import ClusterNode, PrivateCluster
 from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 from .proxy import FaultProxy

@@ -1,7 +1,8 @@
 """The asyncio twins of the in-memory models, for unit tests of asyncio code.
 
 ``AsyncMemorySortedSet``, ``AsyncMemoryTimeSortedSet``,
-``AsyncMemoryScheduledSet`` and ``AsyncMemoryPriorityStream`` have exactly
+``AsyncMemoryScheduledSet`` (and, in :mod:`.aio_stream_model`,
+``AsyncMemoryPriorityStream``) have exactly
 the API of :mod:`typedset.aio`'s classes (coroutines where those are
 coroutines, ``async with`` for ``processing``, ``async for``, the stream's
 views as lists) and the constructor of the blocking models, ``clock``
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import TypeVar
@@ -32,10 +33,8 @@ from .._set_ops import check_ttl
 from ..aio import AsyncProcessing
 from ..protocols import OnDuplicate, Scorer, Serializer
 from .model import DEFAULT_TTL, MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
-from .stream_model import MemoryPriorityStream
 
 __all__ = [
-    "AsyncMemoryPriorityStream",
     "AsyncMemoryScheduledSet",
     "AsyncMemorySortedSet",
     "AsyncMemoryTimeSortedSet",
@@ -43,7 +42,6 @@ __all__ = [
 
 #: The element (or value) type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
-V = TypeVar("V", default=str)
 D = TypeVar("D")
 S = TypeVar("S")
 
@@ -79,7 +77,7 @@ async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
     return items
 
 
-async def _each(items: Iterable[S]) -> AsyncIterator[S]:
+async def each(items: Iterable[S]) -> AsyncIterator[S]:
     for item in items:
         yield item
 
@@ -261,7 +259,7 @@ class AsyncMemorySortedSet(Generic[T]):
         return self._model.size()
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return _each(self._model)
+        return each(self._model)
 
     async def dead_letters(self) -> list[DeadLetter]:
         return self._model.dead_letters()
@@ -362,146 +360,6 @@ class AsyncMemoryScheduledSet(AsyncMemoryTimeSortedSet[T]):
         return cast("MemoryScheduledSet[T]", self._model).available()
 
 
-class AsyncMemoryPriorityStream(Generic[V]):
-    """An ``AsyncPriorityStream`` model: a :class:`MemoryPriorityStream` behind coroutines."""
-
-    # ``self`` pins ``str`` without a serializer, as in ``AsyncPriorityStream``.
-    @overload
-    def __init__(
-        self: AsyncMemoryPriorityStream[str],
-        name: str = "memory",
-        *,
-        decay: float = 1.0,
-        durability: Durability | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None: ...
-    @overload
-    def __init__(
-        self,
-        name: str = "memory",
-        *,
-        serializer: Serializer[V],
-        decay: float = 1.0,
-        durability: Durability | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None: ...
-    def __init__(
-        self,
-        name: str = "memory",
-        *,
-        serializer: Serializer[Any] | None = None,
-        decay: float = 1.0,
-        durability: Durability | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        codec: Serializer[V] = default_codec(type(self), serializer)
-        self._model: MemoryPriorityStream[V] = MemoryPriorityStream(
-            name, serializer=codec, decay=decay, durability=durability, clock=clock
-        )
-
-    @property
-    def name(self) -> str:
-        """The name given (``"memory"`` by default)."""
-        return self._model.name
-
-    @property
-    def durability(self) -> Durability | None:
-        """What the real collection's writes would wait for; kept, with no effect in memory."""
-        return self._model.durability
-
-    @property
-    def serializer(self) -> Serializer[V]:
-        """The codec values are stored with (values are kept encoded, as Redis keeps them)."""
-        return self._model.serializer
-
-    @property
-    def decay(self) -> float:
-        """How much ``pull(purge=False)`` lowers the priority of the items it keeps."""
-        return self._model.decay
-
-    async def add(
-        self, key: str, value: V, score: float = 1.0, *, readd: bool = False
-    ) -> float | None:
-        return self._model.add(key, value, score, readd=readd)
-
-    async def add_many(
-        self, items: Iterable[tuple[str, V, float]], *, readd: bool = False
-    ) -> list[float | None]:
-        return self._model.add_many(items, readd=readd)
-
-    async def pull(
-        self,
-        count: int = 1,
-        *,
-        purge: bool = True,
-        gate: bool = False,
-        expire_in: timedelta | float = ONE_DAY,
-        expire_at: datetime | None = None,
-    ) -> dict[str, V]:
-        return self._model.pull(
-            count, purge=purge, gate=gate, expire_in=expire_in, expire_at=expire_at
-        )
-
-    async def increment(self, key: str, by: float = 1.0) -> float:
-        return self._model.increment(key, by)
-
-    async def decrement_all(self, by: float = 1.0) -> int:
-        return self._model.decrement_all(by)
-
-    async def delete_below(self, threshold: float, *, gate: bool = False) -> list[str]:
-        return self._model.delete_below(threshold, gate=gate)
-
-    async def clear(self) -> None:
-        self._model.clear()
-
-    async def expire(self) -> int:
-        return self._model.expire()
-
-    async def __getitem__(self, key: str) -> V:
-        return self._model[key]
-
-    @overload
-    async def get(self, key: str, default: None = None) -> V | None: ...
-    @overload
-    async def get(self, key: str, default: V | D) -> V | D: ...
-    async def get(self, key: str, default: object = None) -> object:
-        return self._model.get(key, default)
-
-    async def priority(self, key: str) -> float | None:
-        return self._model.priority(key)
-
-    async def contains(self, key: str) -> bool:
-        return self._model.contains(key)
-
-    async def size(self) -> int:
-        return self._model.size()
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return _each(self._model)
-
-    async def keys(self) -> list[str]:
-        """Keys in priority order. O(N log N)."""
-        return list(self._model.keys())
-
-    async def values(self) -> list[V]:
-        """Values in priority order. O(N log N)."""
-        return list(self._model.values())
-
-    async def items(self) -> list[tuple[str, V]]:
-        """``(key, value)`` pairs in priority order. O(N log N)."""
-        return list(self._model.items())
-
-    async def dead_letters(self) -> dict[str, bytes]:
-        return self._model.dead_letters()
-
-    async def clear_dead_letters(self) -> int:
-        return self._model.clear_dead_letters()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, serializer={self.serializer!r})"
-
-
 # The coroutines say what their blocking model's methods say.
 share_docs(AsyncMemorySortedSet, MemorySortedSet, {"__aiter__": "__iter__"})
 share_docs(AsyncMemoryScheduledSet, MemoryScheduledSet, {})
-share_docs(AsyncMemoryPriorityStream, MemoryPriorityStream, {"__aiter__": "__iter__"})
