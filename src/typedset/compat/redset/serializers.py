@@ -17,6 +17,7 @@ from typing import ClassVar, NamedTuple, TypeVar, cast
 
 from ...codecs import JsonData, JsonValue, NamedTupleCodec
 from ...errors import EncodeError
+from ...protocols import Serializer as TypedSerializer
 from .interfaces import Serializer
 
 __all__ = ["NamedtupleSerializer", "RedsetJsonCodec"]
@@ -63,7 +64,7 @@ class NamedtupleSerializer(Serializer[NT]):
         return f"NamedtupleSerializer({self.NTClass.__qualname__})"
 
 
-class RedsetJsonCodec:
+class RedsetJsonCodec(TypedSerializer[JsonValue], Serializer[JsonValue]):
     """JSON exactly as redset's ``serializer=json`` writes it, for typedset sets and the shim.
 
     ``typedset.SortedSet(r, "k", serializer=RedsetJsonCodec())`` shares a set
@@ -71,7 +72,10 @@ class RedsetJsonCodec:
     ``json.dumps(item)``: keys in insertion order, ``", "`` and ``": "``; so
     ``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}`` are two members, as in
     redset). Typed like :class:`~typedset.JsonCodec`: writes any
-    :data:`~typedset.JsonValue`, reads :data:`~typedset.JsonData`.
+    :data:`~typedset.JsonValue`, reads :data:`~typedset.JsonData`, and it
+    is a serializer of both kinds (typedset's, which reads ``bytes``, and
+    redset's, which reads ``str``), so ``SortedSet(r, "k",
+    serializer=RedsetJsonCodec())`` is a ``SortedSet[JsonValue]`` either way.
 
     >>> RedsetJsonCodec().dumps({"b": 1, "a": [1, 2]})
     '{"b": 1, "a": [1, 2]}'
