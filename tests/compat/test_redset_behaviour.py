@@ -102,6 +102,15 @@ def test_scorer_and_serializer_are_taken_positionally_in_redsets_order(
 
 
 @one_target
+def test_a_serializer_in_the_scorers_place_is_refused_and_nothing_is_written(
+    r: redis.Redis, name: str
+) -> None:
+    with pytest.raises(TypeError, match="scorer must be callable, not Doubling"):
+        SortedSet(r, name, Doubling())  # type: ignore[call-overload]
+    assert r.exists(name) == 0
+
+
+@one_target
 @pytest.mark.parametrize("kind", [TimeSortedSet, ScheduledSet])
 def test_a_time_set_takes_a_positional_scorer(r: redis.Redis, name: str, kind: type[Any]) -> None:
     # redset raised TypeError here (its TimeSortedSet passed scorer twice): a documented fix

@@ -356,3 +356,40 @@ def test_redset_namedtuple_rows_are_read_and_deduplicated_by_the_shim(
     assert len(shim) == 20
     assert shim.take(100) == jobs
     assert shim.typed.dead_letters() == []
+
+
+# --- the shim's own documentation ----------------------------------------------------
+
+
+def test_every_public_method_of_the_shim_is_documented_with_its_cost() -> None:
+    import typedset.compat.redset as shim
+    from typedset.compat.redset import interfaces, serializers
+
+    classes = [
+        shim.SortedSet,
+        shim.TimeSortedSet,
+        shim.ScheduledSet,
+        serializers.NamedtupleSerializer,
+        serializers.RedsetJsonCodec,
+        interfaces.Serializer,
+    ]
+    checked = 0
+    for cls in classes:
+        assert cls.__doc__, cls
+        for attribute, value in vars(cls).items():
+            if attribute.startswith("_") and attribute not in {"__len__", "__contains__"}:
+                continue
+            if not callable(value) and not isinstance(value, property):
+                continue
+            doc = value.__doc__ or ""
+            assert doc.strip(), f"{cls.__name__}.{attribute} has no docstring"
+            assert "round trip" in doc or "No I/O" in doc, f"{cls.__name__}.{attribute}: cost?"
+            checked += 1
+    assert checked >= 22  # every method and property listed above
+    assert "Differences from redset" in (shim.__doc__ or "")
+
+
+def test_the_shims_doctests_pass() -> None:
+    from typedset.compat.redset import serializers
+
+    assert doctest.testmod(serializers) == doctest.TestResults(failed=0, attempted=1)

@@ -68,7 +68,9 @@ Differences from redset
   cleared but not counted. It also ends the leases of the typedset set
   underneath (dead letters are kept).
 * **Fixed redset bugs.** ``TimeSortedSet(r, name, scorer)`` with a positional
-  scorer works (redset raised ``TypeError``).
+  scorer works (redset raised ``TypeError``); a ``scorer`` that is not
+  callable (a serializer passed first, in the scorer's place) raises
+  ``TypeError`` in the constructor instead of at the first ``add``.
 * **Attributes.** ``redis`` and ``serializer`` are read-only, ``scorer`` can
   be reassigned; ``typed`` is the typedset set underneath, for what redset
   lacks (leases with ``claim``/``ack``, iteration, blocking ``pop(timeout=)``).

@@ -102,6 +102,8 @@ class SortedSet(Generic[T]):
                 DeprecationWarning,
                 stacklevel=2,
             )
+        if scorer is not None and not callable(scorer):  # a serializer in the scorer's place
+            raise TypeError(f"scorer must be callable, not {type(scorer).__name__}")
         codec: RedsetCodec[T] = RedsetCodec(serializer)
         self._redis = redis_client
         self._serializer = serializer
