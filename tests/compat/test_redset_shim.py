@@ -13,6 +13,7 @@ the README, ``>>>`` outputs in the docs) are checked.
 from __future__ import annotations
 
 import ast
+import contextlib
 import doctest
 import importlib
 import json
@@ -20,6 +21,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -130,18 +132,31 @@ def process_tasks():
 EXAMPLE_NAMES = ["important_json_biz", "json_biz", "tasks"]
 
 
+@contextlib.contextmanager
+def aliased_redset() -> Iterator[None]:
+    """``import redset`` (and its submodules) gives the shim; ``sys.modules`` restored after.
+
+    The aliasing is the recipe of ``typedset.compat.redset``'s docstring.
+    """
+    saved = {module: sys.modules.get(module) for module in REDSET_MODULES}
+    import typedset.compat.redset as shim
+
+    for sub in ("", ".sets", ".interfaces", ".serializers", ".exceptions"):
+        sys.modules["redset" + sub] = sys.modules[shim.__name__ + sub]
+    try:
+        yield
+    finally:
+        for module, previous in saved.items():
+            if previous is None:
+                del sys.modules[module]
+            else:
+                sys.modules[module] = previous
+
+
 @pytest.fixture
 def redset_aliased() -> Iterator[None]:
-    """``import redset`` (and its submodules) gives the shim; ``sys.modules`` restored after."""
-    saved = {module: sys.modules.get(module) for module in REDSET_MODULES}
-    for module in REDSET_MODULES:
-        sys.modules[module] = importlib.import_module(f"typedset.compat.{module}")
-    yield
-    for module, previous in saved.items():
-        if previous is None:
-            del sys.modules[module]
-        else:
-            sys.modules[module] = previous
+    with aliased_redset():
+        yield
 
 
 @pytest.fixture
@@ -263,17 +278,21 @@ def test_docs_task_system_example_runs_unmodified_and_consumes_by_priority() -> 
     assert len(namespace["task_set"]) == 0
 
 
-def test_aliasing_leaves_sys_modules_as_it_found_it(redset_aliased: None) -> None:
-    redset = importlib.import_module("redset")
-    namespace: dict[str, Any] = {}
-    exec("from redset.serializers import NamedtupleSerializer as Aliased", namespace)
-    assert redset.SortedSet is ShimSortedSet
-    assert namespace["Aliased"] is NamedtupleSerializer
-
-
-def test_no_redset_module_is_left_behind() -> None:
-    # runs after the aliasing tests in this file: the fixture removed what it added
-    assert all(module not in sys.modules for module in REDSET_MODULES)
+def test_aliasing_gives_the_shim_and_leaves_sys_modules_as_it_found_it() -> None:
+    placeholder = types.ModuleType("redset.exceptions")  # an entry that was there before
+    sys.modules["redset.exceptions"] = placeholder
+    try:
+        with aliased_redset():
+            redset = importlib.import_module("redset")
+            namespace: dict[str, Any] = {}
+            exec("from redset.serializers import NamedtupleSerializer as Aliased", namespace)
+            assert redset.SortedSet is ShimSortedSet
+            assert namespace["Aliased"] is NamedtupleSerializer
+            assert sys.modules["redset.exceptions"] is not placeholder
+        assert sys.modules["redset.exceptions"] is placeholder
+        assert all(module not in sys.modules for module in REDSET_MODULES[:-1])
+    finally:
+        del sys.modules["redset.exceptions"]
 
 
 # --- a redset producer and a typedset consumer share one set --------------------

@@ -53,6 +53,9 @@ Differences from redset
   leaves it out as redset did, and ``peek`` skips it (redset's raised the
   serializer's error).
 * **``loads`` always gets ``str``** (redset's ``peek`` passed ``bytes``).
+  Stored bytes that are not UTF-8 go to the dead letters (redset's ``pop``
+  raised ``UnicodeDecodeError`` and lost the item): for binary data use
+  typedset's own sets with a binary codec.
 * **Bad items are refused at the call.** Without a serializer the shim
   stores ``str``, ``bytes``, ``int`` and ``float`` as redis-py sends them;
   anything else (``bool``, ``None``, other objects), or an item the
