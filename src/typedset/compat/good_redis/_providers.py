@@ -137,32 +137,38 @@ class AsyncRedisProvider(_Provider[AsyncRedis]):
     @classmethod
     def provide(cls, *args: Any, **kwargs: Any) -> AsyncRedis:
         """The client for these settings, made on first use. No I/O."""
+        return _cached(cls.instance_cache, _cache_key(args, kwargs), _async_redis(kwargs))
 
-        def make() -> AsyncRedis:
-            url, found = settings(kwargs, url_env=False, ssl_env="REDIS_USE_SSL")
-            if url is not None:
-                found.pop("ssl", None)  # the URL's scheme says (rediss://)
-                made = AsyncRedis.from_url(url, **found)  # pyright: ignore[reportUnknownMemberType]
-                return cast("AsyncRedis", made)  # see RedisProvider
-            return AsyncRedis(**found)
 
-        return _cached(cls.instance_cache, _cache_key(args, kwargs), make)
+def _async_redis(kwargs: dict[str, Any]) -> Callable[[], AsyncRedis]:
+    """Makes the asyncio client for a provider's settings (its pool closes with it)."""
+
+    def make() -> AsyncRedis:
+        url, found = settings(kwargs, url_env=False, ssl_env="REDIS_USE_SSL")
+        if url is not None:
+            found.pop("ssl", None)  # the URL's scheme says (rediss://)
+            made = AsyncRedis.from_url(url, **found)  # pyright: ignore[reportUnknownMemberType]
+            return cast("AsyncRedis", made)  # see RedisProvider
+        return AsyncRedis(**found)
+
+    return make
 
 
 class AsyncRedisClient:
     """good-redis's ``AsyncRedisClient``: ``async with client as redis`` gives an ``AsyncRedis``.
 
-    Each ``async with`` makes a client on the shared pool and closes it on
-    exit; the pool's connections stay open for the next. No I/O of its own.
+    Every ``async with`` on clients of one pool gives the same ``AsyncRedis``,
+    left open on exit: its streams share a few connections of the pool
+    (typedset's auto-pipelining), where a client per block would keep
+    connections of its own. No I/O of its own.
     """
 
-    def __init__(self, pool: redis.asyncio.ConnectionPool) -> None:
-        self.pool = pool
-        self.redis: AsyncRedis | None = None
+    def __init__(self, client: AsyncRedis) -> None:
+        self.redis = client
+        self.pool: redis.asyncio.ConnectionPool = client.connection_pool
 
     async def __aenter__(self) -> AsyncRedis:
-        """A client on the pool. No I/O (connections open on first use)."""
-        self.redis = AsyncRedis(connection_pool=self.pool)
+        """The pool's client. No I/O (connections open on first use)."""
         return self.redis
 
     async def __aexit__(
@@ -171,9 +177,7 @@ class AsyncRedisClient:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """Close the client (not the pool): its connections go back to the pool."""
-        if self.redis is not None:
-            await self.redis.aclose()
+        """Nothing to do: the client stays open for the next block. No I/O."""
 
 
 class AsyncRedisClientProvider(_Provider[AsyncRedisClient]):
@@ -183,28 +187,20 @@ class AsyncRedisClientProvider(_Provider[AsyncRedisClient]):
     AsyncRedisClientProvider.close()`` closes every pool. No I/O until used.
     """
 
-    instance_cache: ClassVar[dict[tuple[Any, ...], redis.asyncio.ConnectionPool]] = {}
+    instance_cache: ClassVar[dict[tuple[Any, ...], AsyncRedis]] = {}
 
     @classmethod
     def provide(cls, *args: Any, **kwargs: Any) -> AsyncRedisClient:
         """A client on the pool for these settings, made on first use. No I/O."""
-
-        def make() -> redis.asyncio.ConnectionPool:
-            url, found = settings(kwargs, url_env=False, ssl_env="REDIS_USE_SSL")
-            if found.pop("ssl", False) and url is None:
-                found["connection_class"] = redis.asyncio.SSLConnection
-            if url is not None:  # the URL's scheme says whether TLS (rediss://)
-                pool = redis.asyncio.ConnectionPool.from_url(url, **found)  # pyright: ignore[reportUnknownMemberType]
-                return pool
-            return redis.asyncio.ConnectionPool(**found)
-
-        return AsyncRedisClient(_cached(cls.instance_cache, _cache_key(args, kwargs), make))
+        return AsyncRedisClient(
+            _cached(cls.instance_cache, _cache_key(args, kwargs), _async_redis(kwargs))
+        )
 
     @classmethod
     async def close(cls) -> bool:
-        """Close every pool this provider made and forget them; ``True``. One round trip each."""
-        pools = list(cls.instance_cache.values())
+        """Close every client and pool this provider made and forget them; ``True``. No I/O."""
+        clients = list(cls.instance_cache.values())
         cls.instance_cache.clear()
-        for pool in pools:
-            await pool.aclose()
+        for client in clients:
+            await client.aclose()
         return True
