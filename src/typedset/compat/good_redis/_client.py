@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal, TypeVar, cast, overload
 
 import redis
 import redis.asyncio
+from typing_extensions import Self
 
 from ...codecs import BytesCodec
 from ...priority_stream import AsyncPriorityStream, PriorityStream
@@ -153,6 +154,13 @@ class Redis(redis.Redis):
 
     #: How much ``pspull(purge=False)`` lowers a kept item's priority.
     ps_decay: ClassVar[float] = 1.0
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> Self:
+        """redis-py's ``Redis.from_url``, typed as making this class. No I/O."""
+        # redis-py leaves from_url's **kwargs unannotated and types it as making a redis.Redis
+        made = super().from_url(url, **kwargs)  # pyright: ignore[reportUnknownMemberType]
+        return cast("Self", made)
 
     def _ps(self, name: str) -> PriorityStream[bytes]:
         def make(name: str) -> PriorityStream[bytes]:
@@ -291,6 +299,20 @@ class AsyncRedis(redis.asyncio.Redis):
 
     #: How much ``pspull(purge=False)`` lowers a kept item's priority.
     ps_decay: ClassVar[float] = 1.0
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        single_connection_client: bool = False,
+        auto_close_connection_pool: bool | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """redis-py's ``Redis.from_url``, typed as making this class. No I/O."""
+        made = super().from_url(  # pyright: ignore[reportUnknownMemberType]  (see Redis)
+            url, single_connection_client, auto_close_connection_pool, **kwargs
+        )
+        return cast("Self", made)
 
     def _ps(self, name: str) -> AsyncPriorityStream[bytes]:
         def make(name: str) -> AsyncPriorityStream[bytes]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar
 
 import redis.asyncio
 from fast_depends.library import CustomField
@@ -117,9 +117,7 @@ class RedisProvider(_Provider[Redis]):
             url, found = settings(kwargs, url_env=True, ssl_env="REDIS_SECURE")
             if url is not None:
                 found.pop("ssl", None)  # the URL's scheme says (rediss://)
-                # redis-py leaves from_url's **kwargs unannotated, and types it as returning Redis
-                made = Redis.from_url(url, **found)  # pyright: ignore[reportUnknownMemberType]
-                return cast("Redis", made)
+                return Redis.from_url(url, **found)
             return Redis(**found)
 
         return _cached(cls.instance_cache, _cache_key(args, kwargs), make)
@@ -147,8 +145,7 @@ def _async_redis(kwargs: dict[str, Any]) -> Callable[[], AsyncRedis]:
         url, found = settings(kwargs, url_env=False, ssl_env="REDIS_USE_SSL")
         if url is not None:
             found.pop("ssl", None)  # the URL's scheme says (rediss://)
-            made = AsyncRedis.from_url(url, **found)  # pyright: ignore[reportUnknownMemberType]
-            return cast("AsyncRedis", made)  # see RedisProvider
+            return AsyncRedis.from_url(url, **found)
         return AsyncRedis(**found)
 
     return make
