@@ -1,14 +1,14 @@
 """``python -m typedset demo``: producers and consumers sharing a ScheduledSet.
 
-``typedset migrate-good-redis URL NAME`` converts a good-redis prioritized
-stream into a PriorityStream (see :mod:`typedset.compat.good_redis.migrate`):
-it prints what it moved and exits 0, or says why it refused and exits 1.
-
 Several producer processes submit jobs, every job twice on purpose (by two
 different producers at about the same time); several consumer processes
 ``take`` them as they fall due. The set deduplicates pending jobs, so each
 job must be delivered exactly once. The run ends with a tally and exits
 non-zero if any job was delivered twice or not at all.
+
+``typedset migrate-good-redis URL NAME`` converts a good-redis prioritized
+stream into a PriorityStream (see :mod:`typedset.compat.good_redis.migrate`):
+it prints what it moved and exits 0, or says why it refused and exits 1.
 """
 
 from __future__ import annotations
