@@ -50,6 +50,28 @@ def test_psadd_accumulates_and_pspull_takes_the_highest_as_bytes(gr: Any, name: 
     assert gr.pslen(name) == 0
 
 
+def test_empty_batches_and_counts_below_one_do_nothing_as_in_good_redis(gr: Any, name: str) -> None:
+    gr.psadd(name, "a", "A")
+    assert gr.psaddmany(name, []) == []
+    assert gr.pspull(name, count=0) == {}
+    assert gr.pspull(name, count=-3) == {}
+    assert gr.pslen(name) == 1
+    with pytest.raises(TypeError, match="count"):
+        gr.pspull(name, count="2")
+
+
+def test_values_are_bytes_whatever_decode_responses_says(server: Server, name: str) -> None:
+    client = Redis.from_url(server.url, decode_responses=True)
+    try:
+        assert client.psadd(name, "a", "text") == 1.0
+        assert client.psget(name, "a") == b"text"
+        assert client.pskeys(name) == [b"a"]
+        assert client.hget("{" + name + "}:values", "a") == "text"  # redis-py's own: str
+        assert client.pspull(name) == {"a": b"text"}
+    finally:
+        client.close()
+
+
 def test_keys_and_values_of_other_types_are_stored_as_redis_py_sends_them(
     gr: Any, name: str
 ) -> None:

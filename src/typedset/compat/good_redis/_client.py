@@ -78,6 +78,12 @@ def _cool_down(expire_at: timedelta | datetime) -> dict[str, Any]:
     raise TypeError(f"expire_at must be a timedelta or datetime, not {type(expire_at).__name__}")
 
 
+def _nothing_to_pull(count: int) -> bool:
+    """good-redis's ``pspull`` of fewer than one item returns ``{}``; typedset refuses it."""
+    given = cast(object, count)  # an untyped caller's: typedset's pull refuses a non-int
+    return not isinstance(given, bool) and isinstance(given, int) and given < 1
+
+
 def _added(priority: float | None) -> float:
     """good-redis answers 0 for an add its gate or cool-down refused."""
     return 0.0 if priority is None else priority
@@ -201,8 +207,11 @@ class Redis(redis.Redis):
         ``purge=False`` keeps them, priority lowered by :attr:`ps_decay`;
         ``gate=True`` bars their keys until a ``readd``; every pulled key cools
         down (re-adds refused) until ``expire_at`` (a datetime, or a timedelta
-        from now). One round trip; O(count log N).
+        from now). ``count`` below 1 pulls nothing (no I/O). One round trip;
+        O(count log N).
         """
+        if _nothing_to_pull(count):
+            return {}
         return self._ps(name).pull(count, purge=purge, gate=gate, **_cool_down(expire_at))
 
     @overload
@@ -352,6 +361,8 @@ class AsyncRedis(redis.asyncio.Redis):
         expire_at: timedelta | datetime = ONE_DAY,
     ) -> dict[str, bytes]:
         """:meth:`Redis.pspull`. One round trip; O(count log N)."""
+        if _nothing_to_pull(count):
+            return {}
         return await self._ps(name).pull(count, purge=purge, gate=gate, **_cool_down(expire_at))
 
     @overload

@@ -15,8 +15,10 @@ and cool-down out of good-redis's keys and puts them into typedset's
 atomically. A crash, a lost reply or an interrupt between chunks leaves
 every key in exactly one layout; running the migration again moves what is
 left, and a chunk sent twice finds its keys gone and moves nothing: no item
-is lost or doubled. A marker key ``NAME:typedset-migration`` (good-redis's
-side, holding the target's name) says a migration is under way, so a
+is lost or doubled; that also makes a chunk safe to send again after a
+connection error (redis-py's own retries may). A marker key
+``NAME:typedset-migration`` (good-redis's side, holding the target's
+name) says a migration is under way, so a
 re-run may write into the stream it already started to fill; without it a
 stream that holds anything is refused unless ``merge=True``.
 
