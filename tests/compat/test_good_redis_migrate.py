@@ -319,3 +319,31 @@ def test_the_console_command_runs_as_python_m_typedset(
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["items"] == len(data.values)
     assert_all_moved(gr, name, data)
+
+
+def test_a_killed_migration_process_is_finished_by_running_the_command_again(
+    gr: redis.Redis, name: str, server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_good_redis_stream(gr, name)
+    with FaultProxy(server.url) as proxy:
+        command = ["migrate-good-redis", proxy.url, name, "--chunk", "1"]
+        child = subprocess.Popen([sys.executable, "-m", "typedset", *command])
+        try:
+            deadline = time.monotonic() + 60
+            while [c[0] for c in proxy.commands].count(b"EVALSHA") < 5:
+                assert child.poll() is None, "the migration ended before it could be killed"
+                assert time.monotonic() < deadline, "the migration never started"
+                time.sleep(0.01)
+            proxy.stall_next_reply()  # it waits for that reply until it is killed
+            while proxy.faults == 0:
+                assert time.monotonic() < deadline, "no reply was stalled"
+                time.sleep(0.01)
+        finally:
+            child.kill()
+            child.wait(timeout=30)
+    values = stream_state(gr, name)[0]
+    assert 0 < len(values) < len(data.values)  # killed mid-way
+    assert set(values) & left_in_good_redis(gr, name) == set()
+    assert main(["migrate-good-redis", server.url, name]) == 0
+    assert "(resumed)" in capsys.readouterr().out
+    assert_all_moved(gr, name, data)
