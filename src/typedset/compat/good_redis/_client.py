@@ -95,7 +95,7 @@ def _raw(key: str) -> bytes:
 
 
 def _ascending(keys: Sequence[str], desc: bool) -> list[bytes]:
-    """Keys listed highest priority first, in ``ZRANGE``'s order (lowest first unless ``desc``)."""
+    """Keys given highest priority first, as bytes in ``ZRANGE``'s order (``desc``: reversed)."""
     return [_raw(key) for key in (keys if desc else reversed(keys))]
 
 
@@ -156,6 +156,8 @@ class Redis(redis.Redis):
     * Each ``ps*`` call is one atomic script: ``psaddmany``,
       ``psdeletebelowthreshold`` and ``psdelete`` are no longer pipelines of
       separate commands.
+    * A stream name typedset refuses (one with a ``}`` but no hash tag, or
+      another collection's key) is a ``ValueError`` at the call.
     """
 
     #: How much ``pspull(purge=False)`` lowers a kept item's priority.

@@ -8,8 +8,10 @@ Each provider is a fast-depends ``CustomField``, used as good-redis's are::
     @inject
     def handler(redis: Redis = RedisProvider(host="cache", port=6380)): ...
 
-(the second form, which good-redis deprecates, runs, but a type checker
-sees a provider where a ``Redis`` is declared: write the first.)
+(the second form, which good-redis deprecates, runs without good-redis's
+``DeprecationWarning``, but a type checker sees a provider where a
+``Redis`` is declared: write the first.) A value the caller passes for the
+parameter is kept (good-redis's providers replace it).
 
 The settings come from the provider's keyword arguments, else from the
 environment as good-redis reads it (``REDIS_HOST``, ``REDIS_PORT``,
