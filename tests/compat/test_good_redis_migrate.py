@@ -60,6 +60,7 @@ def write_good_redis_stream(r: redis.Redis, name: str) -> GoodRedisData:
     data = GoodRedisData()
     now = time.time()
     r.sadd(":ps:keys", name)
+    r.sadd(":ps:decay", name)  # AsyncRedis.psadd(with_decay=True)
     pipe = r.pipeline(transaction=False)
     for i in range(LIVE):  # psadd: waiting items; values as redis-py encodes str, bytes, numbers
         key = f"item:{i}"
@@ -136,6 +137,7 @@ def assert_all_moved(
     assert left_in_good_redis(r, name) == set()
     assert not r.exists(*good_redis_keys(name), marker_key(name))
     assert not r.sismember(":ps:keys", name)
+    assert not r.sismember(":ps:decay", name)
 
 
 def assert_counts(report: MigrationReport, data: GoodRedisData) -> None:
@@ -154,6 +156,7 @@ def gr(plain: redis.Redis, name: str) -> Iterator[redis.Redis]:
     yield plain
     plain.delete(*good_redis_keys(name), marker_key(name))
     plain.srem(":ps:keys", name)
+    plain.srem(":ps:decay", name)
 
 
 def test_every_item_gate_and_cool_down_moves_and_the_shim_reads_them(

@@ -3,7 +3,8 @@
 good-redis keeps a stream ``NAME`` in ``NAME:s`` (ZSET key -> priority),
 ``NAME:t`` (HASH key -> value), ``NAME:exc`` (SET of gated keys),
 ``NAME:exp`` (ZSET key -> end of cool-down, Unix seconds on the clock of the
-client that pulled) and lists ``NAME`` in the SET ``:ps:keys``. A
+client that pulled) and lists ``NAME`` in the SETs ``:ps:keys`` (and
+``:ps:decay``, for its asyncio client's ``with_decay``). A
 ``PriorityStream`` of the same name keeps its own keys (``NAME`` and
 ``{NAME}:...``; see :func:`typedset._keys.stream_keys`), so the two never
 overlap and the shim (:mod:`typedset.compat.good_redis`) reads the stream
@@ -166,7 +167,8 @@ def migrate(
             f"{name!r} is still being written to after {PASSES} passes: stop good-redis's "
             "writers and run the migration again (what it moved stays moved)"
         )
-    client.srem(":ps:keys", name)
+    for registry in (":ps:keys", ":ps:decay"):  # good-redis's lists of stream names
+        client.srem(registry, name)
     client.delete(marker_key(name))
     now = client.time()  # pyright: ignore[reportUnknownMemberType]  (redis-py: **kwargs untyped)
     report.cool_downs_over = int(client.zcount(keys.cooling, "-inf", f"{now[0]}.{now[1]:06d}"))
