@@ -5,13 +5,19 @@ different producers at about the same time); several consumer processes
 ``take`` them as they fall due. The set deduplicates pending jobs, so each
 job must be delivered exactly once. The run ends with a tally and exits
 non-zero if any job was delivered twice or not at all.
+
+``typedset migrate-good-redis URL NAME`` converts a good-redis prioritized
+stream into a PriorityStream (see :mod:`typedset.compat.good_redis.migrate`):
+it prints what it moved and exits 0, or says why it refused and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import queue
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -121,6 +127,36 @@ def run_demo(url: str, producers: int, consumers: int, jobs: int) -> int:
     return 0 if duplicates == 0 and missing == 0 else 1
 
 
+def run_migration(
+    url: str, name: str, target: str | None, merge: bool, chunk: int, as_json: bool
+) -> int:
+    """``typedset migrate-good-redis``: 0 when every key moved, 1 (and why) when refused."""
+    from .compat.good_redis.migrate import MigrationError, migrate
+    from .errors import NameClashError
+
+    client = default_client(url)
+    try:
+        report = migrate(client, name, target=target, merge=merge, chunk=chunk)
+    except (MigrationError, NameClashError, ValueError) as exc:
+        print(f"typedset migrate-good-redis: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    if as_json:
+        print(json.dumps(report.as_dict()))
+        return 0
+    print(
+        f"moved {name!r} into the PriorityStream {report.target!r}"
+        + (" (resumed)" * report.resumed)
+    )
+    print(f"  items       {report.items} ({report.merged} merged, {report.unprioritised} given 0)")
+    print(f"  gates       {report.gates}")
+    print(f"  cool-downs  {report.cool_downs} ({report.cool_downs_over} already over)")
+    print(f"  dropped     {report.phantoms} priorities without a value")
+    print(f"  the stream holds {report.stream_items} items")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="typedset", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,7 +167,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument(
         "--url", help="use this server instead of starting a private one (keys typedset-demo:*)"
     )
+    migrate = commands.add_parser(
+        "migrate-good-redis",
+        help="convert a good-redis prioritized stream into a PriorityStream, losing no item",
+        description="Move the good-redis stream NAME (NAME:s, :t, :exc, :exp) into the "
+        "PriorityStream NAME, in atomic chunks: safe to run again after an interruption.",
+    )
+    migrate.add_argument("url", help="the server, e.g. redis://localhost:6379/0")
+    migrate.add_argument("name", help="the good-redis stream's name")
+    migrate.add_argument("--to", dest="target", help="the PriorityStream's name (default: NAME)")
+    migrate.add_argument(
+        "--merge", action="store_true", help="write into a stream that already holds items"
+    )
+    migrate.add_argument("--chunk", type=int, default=500, help="keys per atomic step")
+    migrate.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
+    if args.command == "migrate-good-redis":
+        if args.chunk < 1:
+            parser.error("--chunk must be at least 1")
+        return run_migration(args.url, args.name, args.target, args.merge, args.chunk, args.json)
     if args.producers < 1 or args.consumers < 1 or args.jobs < args.producers:
         parser.error("need at least one producer and consumer, and a job per producer")
     if args.url:
