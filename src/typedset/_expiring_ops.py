@@ -23,6 +23,7 @@ from ._ops import (
     PAGE_SIZE,
     Call,
     Flow,
+    as_array,
     as_bytes,
     as_int,
     check_codec,
@@ -52,6 +53,7 @@ COMBINE = scripts.load("expiring_combine")
 DISCARD = scripts.load("expiring_discard")
 LOOKUP = scripts.load("expiring_lookup")
 PAGE = scripts.load("expiring_page")
+POP = scripts.load("expiring_pop")
 SIZE = scripts.load("expiring_size")
 TOUCH = scripts.load("expiring_touch")
 
@@ -81,10 +83,9 @@ def ttl_milliseconds(ttl: object) -> int:
 
 
 def _deadline(reply: object) -> float | None:
-    """A deadline in milliseconds of server time as Unix seconds; ``None`` for nil."""
-    if reply is None:
-        return None
-    return as_int(reply) / 1000
+    """The first deadline of a lookup, in ms of server time, as Unix seconds; ``None``: absent."""
+    [found] = as_array(reply)
+    return None if found is None else as_int(found) / 1000
 
 
 class ExpiringOps(Generic[T]):
@@ -208,8 +209,33 @@ class ExpiringOps(Generic[T]):
         return self.one(self._call("score", LOOKUP, (self.encode(item),), _deadline))
 
     def contains(self, item: T) -> Flow[bool]:
-        parse: Callable[[object], bool] = lambda reply: reply is not None  # noqa: E731
+        parse: Callable[[object], bool] = lambda reply: _deadline(reply) is not None  # noqa: E731
         return self.one(self._call("contains", LOOKUP, (self.encode(item),), parse))
+
+    def isdisjoint(self, items: Iterable[object]) -> Flow[bool]:
+        """Whether none of ``items`` is present: one script call, none for no items."""
+        members = self._members(check_items(items, "isdisjoint"))
+        if not members:
+            return True
+        parse: Callable[[object], bool] = lambda reply: all(  # noqa: E731
+            found is None for found in as_array(reply)
+        )
+        return (yield from self.one(self._call("isdisjoint", LOOKUP, tuple(members), parse)))
+
+    def pop(self) -> Flow[T]:
+        """Remove and return the member with the soonest deadline; ``KeyError`` if none.
+
+        A member the codec cannot decode is gone all the same: :class:`DecodeError`
+        carries its bytes.
+        """
+        found = yield from self.one(self._call("pop", POP, (), pairs))
+        if not found:
+            raise KeyError(f"{self.keys.members}: pop from an empty set")
+        [(raw, _)] = found
+        try:
+            return self.codec.loads(raw)
+        except Exception as exc:
+            raise DecodeError(raw, f"{type(exc).__name__}: {exc}") from exc
 
     def size(self) -> Flow[int]:
         return self.one(self._call("size", SIZE, (), as_int))

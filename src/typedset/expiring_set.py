@@ -212,6 +212,23 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """The number of unexpired members (``len(s)``). One round trip; O(log N)."""
         return self._flow(self._ops.size())
 
+    def pop(self) -> T:
+        """Remove and return the member with the soonest deadline; ``KeyError`` if none.
+
+        Atomic: two callers never get the same member. A member the codec
+        cannot decode is removed all the same and :class:`~typedset.DecodeError`
+        carries its bytes. One round trip; O(log N).
+        """
+        return self._flow(self._ops.pop())
+
+    def isdisjoint(self, other: Iterable[object]) -> bool:
+        """Whether no item of ``other`` is present (items the codec cannot encode are not).
+
+        All M items go in one script call. One round trip (none when ``other``
+        has no item to ask about); O(M log N).
+        """
+        return self._flow(self._ops.isdisjoint(other))
+
     def __contains__(self, item: object) -> bool:
         """``item in s``: :meth:`contains`. One round trip; O(log N).
 
@@ -375,6 +392,12 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
 
     async def size(self) -> int:
         return await self._flow(self._ops.size())
+
+    async def pop(self) -> T:
+        return await self._flow(self._ops.pop())
+
+    async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
+        return await self._flow(self._ops.isdisjoint(await _collect(other)))
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._paged(self._ops.page)
