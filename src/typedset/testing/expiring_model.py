@@ -69,8 +69,8 @@ def _milliseconds(ttl: object) -> int:
 
 def _iterable(items: object, what: str) -> None:
     """Refuse one ``str``/``bytes`` or a mapping where many items are wanted, as the real do."""
+    kind = type(items).__name__
     if isinstance(items, str | bytes | bytearray | memoryview | Mapping):
-        kind = cast(object, type(items).__name__)
         raise TypeError(f"{what} takes an iterable of items, not one {kind}")
 
 
