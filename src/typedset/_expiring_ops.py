@@ -54,6 +54,7 @@ DISCARD = scripts.load("expiring_discard")
 LOOKUP = scripts.load("expiring_lookup")
 PAGE = scripts.load("expiring_page")
 POP = scripts.load("expiring_pop")
+RESTORE = scripts.load("expiring_restore")
 SIZE = scripts.load("expiring_size")
 TOUCH = scripts.load("expiring_touch")
 
@@ -225,17 +226,19 @@ class ExpiringOps(Generic[T]):
     def pop(self) -> Flow[T]:
         """Remove and return the member with the soonest deadline; ``KeyError`` if none.
 
-        A member the codec cannot decode is gone all the same: :class:`DecodeError`
-        carries its bytes.
+        A member the codec cannot decode is put back with its deadline (one more
+        round trip) and :class:`DecodeError` is raised: it is never dropped.
         """
         found = yield from self.one(self._call("pop", POP, (), pairs))
         if not found:
             raise KeyError(f"{self.keys.members}: pop from an empty set")
-        [(raw, _)] = found
+        [(raw, deadline)] = found
         try:
             return self.codec.loads(raw)
         except Exception as exc:
-            raise DecodeError(raw, f"{type(exc).__name__}: {exc}") from exc
+            reason = f"{type(exc).__name__}: {exc}"
+            yield from self.one(self._call("pop", RESTORE, (deadline, raw), as_int))
+            raise DecodeError(raw, reason) from exc
 
     def size(self) -> Flow[int]:
         return self.one(self._call("size", SIZE, (), as_int))

@@ -216,8 +216,10 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Remove and return the member with the soonest deadline; ``KeyError`` if none.
 
         Atomic: two callers never get the same member. A member the codec
-        cannot decode is removed all the same and :class:`~typedset.DecodeError`
-        carries its bytes. One round trip; O(log N).
+        cannot decode is put back with its deadline (one more round trip) and
+        :class:`~typedset.DecodeError`, carrying its bytes, is raised; a set
+        with ``serializer=BytesCodec()`` on the same name can discard it.
+        One round trip; O(log N).
         """
         return self._flow(self._ops.pop())
 
@@ -249,7 +251,8 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
         A member present for the whole iteration with an unchanged deadline
         is yielded exactly once. A member the codec cannot decode raises
-        :class:`~typedset.DecodeError` (it stays, and expires like the others).
+        :class:`~typedset.DecodeError` (it stays, and expires like the others;
+        ``ExpiringSet(r, name, serializer=BytesCodec(), ttl=...)`` can discard it).
         N // 500 + 1 round trips; O(log N) per page plus O(1) per member.
         """
         return self._paged(self._ops.page)

@@ -17,7 +17,15 @@ import pytest
 import redis
 
 from conftest import Flavour, _settings_of
-from typedset import Durability, EncodeError, JsonCodec, NameClashError, SortedSet
+from typedset import (
+    BytesCodec,
+    DecodeError,
+    Durability,
+    EncodeError,
+    JsonCodec,
+    NameClashError,
+    SortedSet,
+)
 from typedset._keys import EXPIRING_KIND, expiring_keys
 from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 from typedset.testing import PrivateServer
@@ -142,6 +150,53 @@ def test_touch_sets_the_deadline_of_a_present_member(
     wait_past(r, server_now(r) + 0.06)
     assert "a" not in s
     assert r.exists(name, expiring_keys(name).kind) == 0  # everything expired: all gone
+
+
+def test_reads_of_a_name_never_filled_leave_no_key_behind(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60)
+    assert len(s) == 0
+    assert "a" not in s
+    assert list(s) == []
+    assert r.exists(name, expiring_keys(name).kind) == 0  # the kind check's marker went too
+
+
+@timed
+def test_expired_members_are_pruned_at_most_a_thousand_per_call(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=3600)
+    s.add("stays")
+    s.update([f"m{i}" for i in range(2500)], ttl=0.05)
+    wait_past(r, server_now(r) + 0.06)
+    assert r.zcard(name) == 2501  # nothing has used the set since
+    assert len(s) == 1
+    assert r.zcard(name) == 1501  # bounded work per call
+    assert "stays" in s
+    assert r.zcard(name) == 501
+    assert list(s) == ["stays"]
+    assert r.zcard(name) == 1
+
+
+def test_an_undecodable_member_raises_and_stays(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=JsonCodec())
+    s.add(1)
+    deadline = s.expires_at(1)
+    assert deadline is not None
+    r.zadd(name, {b"{not json": round(deadline * 1000) - 1})  # the soonest deadline
+    with pytest.raises(DecodeError) as raised:
+        list(s)
+    assert raised.value.raw == b"{not json"
+    with pytest.raises(DecodeError):
+        s.pop()
+    assert r.zscore(name, b"{not json") == round(deadline * 1000) - 1  # put back as it was
+    assert len(s) == 2
+    raw = build(flavour, r, name, ttl=60, serializer=BytesCodec())
+    raw.discard(b"{not json")
+    assert s.pop() == 1
 
 
 def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -> None:
