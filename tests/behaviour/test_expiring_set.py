@@ -9,6 +9,7 @@ clock decides there. The memory test starts a server of its own, so that
 from __future__ import annotations
 
 import math
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import Flavour, _settings_of
+from conftest import Flavour, Target, _settings_of
 from typedset import (
     BytesCodec,
     DecodeError,
@@ -431,3 +432,31 @@ def test_a_million_expired_members_free_their_memory() -> None:
             assert r.exists("untouched", "{untouched}:kind") == 0  # by the key TTL alone
         finally:
             r.close()
+
+
+@pytest.mark.parametrize("target", ["redis", "valkey-cluster"], indirect=True)
+def test_concurrent_adds_of_one_key_have_exactly_one_winner(
+    target: Target, r: redis.Redis, name: str
+) -> None:
+    """8 threads, each with its own client, add the same 300 keys: one ``True`` per key."""
+    keys = [f"request-{i}" for i in range(300)]
+    wins: list[list[str]] = []
+
+    def worker(seed: int) -> None:
+        client = target.client()
+        try:
+            s = ExpiringSet(client, name, ttl=600)
+            order = keys[seed * 37 % len(keys) :] + keys[: seed * 37 % len(keys)]
+            wins.append([key for key in order if s.add(key)])
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(wins) == 8  # every worker finished
+    won = [key for batch in wins for key in batch]
+    assert sorted(won) == sorted(keys)  # none lost, none twice
+    assert len(ExpiringSet(r, name, ttl=600)) == 300
