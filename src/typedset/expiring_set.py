@@ -111,11 +111,15 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     Costs, for N members and M in the call (each call first removes up to
     1,000 expired members, O(log N) each, amortised over their adds):
 
-    * ``add``, ``touch``, ``discard``, ``remove``, ``in``, ``expires_at``: one round trip; O(log N)
-    * ``len()``: one round trip; O(log N)
-    * ``update``, ``-=``: one round trip per 10,000 items; O(M log N)
+    * ``add``, ``touch``, ``discard``, ``remove``, ``pop``: one round trip; O(log N)
+    * ``in``, ``expires_at``, ``len()``: one round trip; O(log N)
+    * ``update``, ``|=``, ``-=``: one round trip per 10,000 items; O(M log N)
+    * ``isdisjoint``: one round trip; O(M log N)
     * iteration, in deadline order: one round trip per 500 members; O(N)
     * ``&=``: one round trip, atomic; O(N + M); ``^=``: one, atomic; O(M log N)
+
+    Expired members go at the rate they arrive: a call that adds up to 1,000
+    members also removes up to 1,000 expired ones.
 
     The first run of a script on a server costs one more round trip, as
     does the first operation of a name on a client (its kind check).
