@@ -16,10 +16,13 @@ from binascii import crc_hqx
 from dataclasses import dataclass
 
 __all__ = [
+    "EXPIRING_KIND",
     "SET_KIND",
     "STREAM_KIND",
+    "ExpiringKeys",
     "SetKeys",
     "StreamKeys",
+    "expiring_keys",
     "hash_tag",
     "key_slot",
     "set_keys",
@@ -31,6 +34,8 @@ __all__ = [
 #: stream's differs.
 SET_KIND = "sorted set"
 STREAM_KIND = "priority stream"
+#: An ``ExpiringSet``'s marker; it expires with the set (``lua/lib/expiring.lua`` says it too).
+EXPIRING_KIND = "expiring set"
 
 #: Redis Cluster's number of hash slots.
 SLOTS = 16384
@@ -171,3 +176,25 @@ def stream_keys(name: str) -> StreamKeys:
         dead=_sibling(name, "dead"),
         kind=_sibling(name, "kind"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringKeys:
+    """Keys of one expiring set; both in one cluster slot.
+
+    ``members`` (a ZSET at exactly ``name``: member -> deadline in milliseconds
+    of server time) and ``kind``, the name's marker, which expires with it.
+    """
+
+    members: str
+    kind: str
+
+    @property
+    def script_keys(self) -> tuple[str, str]:
+        """The two keys every expiring-set script takes, in order."""
+        return (self.members, self.kind)
+
+
+def expiring_keys(name: str) -> ExpiringKeys:
+    check_name(name)
+    return ExpiringKeys(members=name, kind=_sibling(name, "kind"))

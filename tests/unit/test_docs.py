@@ -37,6 +37,7 @@ from typedset.aio import (
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
+from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 
 #: The namespaces whose ``__all__`` is the public API.
 NAMESPACES = (typedset, typedset.aio, typedset.testing, typedset.codecs)
@@ -81,6 +82,8 @@ COLLECTIONS: tuple[type[Any], ...] = (
     AsyncTimeSortedSet,
     AsyncScheduledSet,
     AsyncPriorityStream,
+    ExpiringSet,
+    AsyncExpiringSet,
 )
 
 

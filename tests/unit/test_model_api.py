@@ -24,6 +24,7 @@ from typing_extensions import get_overloads
 
 from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
 from typedset.aio import AsyncPriorityStream, AsyncScheduledSet, AsyncSortedSet, AsyncTimeSortedSet
+from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 from typedset.testing import (
     AsyncMemoryPriorityStream,
     AsyncMemoryScheduledSet,
@@ -34,6 +35,7 @@ from typedset.testing import (
     MemorySortedSet,
     MemoryTimeSortedSet,
 )
+from typedset.testing.expiring_model import AsyncMemoryExpiringSet, MemoryExpiringSet
 
 PAIRS: list[tuple[type[Any], type[Any]]] = [
     (MemorySortedSet, SortedSet),
@@ -44,6 +46,8 @@ PAIRS: list[tuple[type[Any], type[Any]]] = [
     (AsyncMemoryTimeSortedSet, AsyncTimeSortedSet),
     (AsyncMemoryScheduledSet, AsyncScheduledSet),
     (AsyncMemoryPriorityStream, AsyncPriorityStream),
+    (MemoryExpiringSet, ExpiringSet),
+    (AsyncMemoryExpiringSet, AsyncExpiringSet),
 ]
 IDS = [model.__name__ for model, _ in PAIRS]
 ANY = re.compile(r"\bAny\b")

@@ -28,12 +28,14 @@ from typedset.aio import (
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
+from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 
 PAIRS = [
     (SortedSet, AsyncSortedSet),
     (TimeSortedSet, AsyncTimeSortedSet),
     (ScheduledSet, AsyncScheduledSet),
     (PriorityStream, AsyncPriorityStream),
+    (ExpiringSet, AsyncExpiringSet),
 ]
 IDS = [pair[1].__name__ for pair in PAIRS]
 #: Blocking dunder → the async twin's method (when the blocking class has the dunder).

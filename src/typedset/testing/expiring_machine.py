@@ -1,0 +1,156 @@
+"""The Hypothesis state machine for ``ExpiringSet``: the real set and its model side by side.
+
+It shares its driving with :mod:`typedset.testing.machine` (``Comparison``:
+one client per side, sync or asyncio, every result compared)::
+
+    from typedset.testing.expiring_machine import expiring_set_machine
+    TestMyServer = expiring_set_machine(lambda: redis.Redis(...)).TestCase
+
+Time: the model's clock *is* the server's clock (each reading is a ``TIME``
+call), so the two sides compute deadlines a few milliseconds apart, the
+model's first. A time to live is either long (an hour or two: nothing
+expires by itself during a run) or a millisecond, which the rule then waits
+out on the server's clock, so both sides agree the member has expired.
+After every write the machine waits until the server's clock has moved on
+by two milliseconds: deadlines (whole milliseconds) made by different calls
+then differ on both sides in the same direction, and the iteration order
+(deadline, then member bytes) is compared exactly. Deadlines themselves
+(``expires_at``) are compared within a minute.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from .._keys import expiring_keys
+from ..expiring_set import AsyncExpiringSet, ExpiringSet
+from ..protocols import AsyncClient, SyncClient
+from .blocking import BlockingView
+from .expiring_model import MemoryExpiringSet
+from .machine import Comparison, items
+
+__all__ = ["expiring_set_machine"]
+
+#: A time to live that ends at once (then waited out) or long after the run; None: the default.
+_SHORT = 0.001
+ttls = st.sampled_from([None, _SHORT, 3600.0, 7200.0])
+long_ttls = st.sampled_from([3600.0, 7200.0])
+#: How far apart the two sides' deadlines may be, in seconds.
+_SLACK = 60.0
+#: How long the machine lets the server's clock run after each write, in seconds.
+_STEP = 0.002
+
+
+def expiring_set_machine(
+    client_factory: Callable[[], SyncClient],
+    *,
+    async_client_factory: Callable[[], AsyncClient] | None = None,
+) -> type[RuleBasedStateMachine]:
+    """A state machine class comparing ``ExpiringSet`` (or its async twin) with its model."""
+
+    class ExpiringSetMachine(Comparison):
+        factories = (client_factory, async_client_factory)
+
+        @initialize(policy=st.sampled_from(["keep", "refresh"]), ttl=long_ttls)
+        def create(self, policy: Any, ttl: float) -> None:
+            name = f"machine:{uuid.uuid4().hex[:12]}"
+            self.name = name
+            self.real = self._real(
+                lambda client: ExpiringSet(client, name, ttl=ttl, on_duplicate=policy),
+                lambda client: AsyncExpiringSet(client, name, ttl=ttl, on_duplicate=policy),
+            )
+            self.model = MemoryExpiringSet(name, ttl=ttl, on_duplicate=policy, clock=self.clock)
+
+        def teardown(self) -> None:
+            if hasattr(self, "real"):
+                self.real.clear()
+                self.client.execute_command("DEL", expiring_keys(self.name).kind)
+                del self.real  # the base teardown would ask it for dead letters
+            super().teardown()
+
+        def agree(self, call: Callable[[Any], Any], short: bool = False) -> None:
+            """The same result (or KeyError from both); then time moves on (see the docstring)."""
+            result = self.both(call)
+            if result is not None:
+                expected, got = result
+                assert got == expected, (got, expected)
+            self.wait_past(2 * _SHORT if short else _STEP)
+
+        @rule(item=items, ttl=ttls)
+        def add(self, item: str, ttl: float | None) -> None:
+            self.agree(lambda s: s.add(item, ttl), short=ttl == _SHORT)
+
+        @rule(batch=st.lists(items, max_size=6), ttl=ttls)
+        def update(self, batch: list[str], ttl: float | None) -> None:
+            self.agree(lambda s: s.update(batch, ttl), short=ttl == _SHORT)
+
+        @rule(item=items, ttl=st.sampled_from([_SHORT, 3600.0, 7200.0]))
+        def touch(self, item: str, ttl: float) -> None:
+            self.agree(lambda s: s.touch(item, ttl), short=ttl == _SHORT)
+
+        @rule(item=items)
+        def discard(self, item: str) -> None:
+            self.agree(lambda s: s.discard(item))
+
+        @rule(item=items)
+        def remove(self, item: str) -> None:
+            self.agree(lambda s: s.remove(item))
+
+        @rule()
+        def pop(self) -> None:
+            self.agree(lambda s: s.pop())
+
+        @rule(batch=st.lists(items, max_size=6))
+        def union_update(self, batch: list[str]) -> None:
+            self.agree(lambda s: s.union_update(batch))
+
+        @rule(batch=st.lists(items | st.integers(), max_size=6))
+        def intersection_update(self, batch: list[object]) -> None:
+            self.agree(lambda s: s.intersection_update(batch))
+
+        @rule(batch=st.lists(items | st.integers(), max_size=6))
+        def difference_update(self, batch: list[object]) -> None:
+            self.agree(lambda s: s.difference_update(batch))
+
+        @rule(batch=st.lists(items, max_size=6))
+        def symmetric_difference_update(self, batch: list[str]) -> None:
+            self.agree(lambda s: s.symmetric_difference_update(batch))
+
+        @rule()
+        def clear(self) -> None:
+            self.agree(lambda s: s.clear())
+
+        @rule(item=items)
+        def read_one(self, item: str) -> None:
+            expected, got = self.results(lambda s: (s.contains(item), s.expires_at(item)))
+            assert got[0] == expected[0], (got, expected)
+            if expected[1] is None or got[1] is None:
+                assert got[1] is expected[1], (got, expected)
+            else:
+                assert abs(got[1] - expected[1]) < _SLACK, (got, expected)
+            if not isinstance(self.real, BlockingView):  # the async twin has no ``in``
+                assert (5 in self.real) is (5 in self.model) is False
+
+        @rule(batch=st.lists(items | st.integers(), max_size=4))
+        def isdisjoint(self, batch: list[object]) -> None:
+            expected, got = self.results(lambda s: s.isdisjoint(batch))
+            assert got == expected, (got, expected)
+
+        @invariant()
+        def same_members_in_the_same_order(self) -> None:
+            if hasattr(self, "real"):
+                assert len(self.real) == len(self.model)
+                assert list(self.real) == list(self.model)
+
+        @invariant()
+        def the_key_expires_with_the_set(self) -> None:
+            """The set's key never lives without a TTL (-1): an abandoned set always goes."""
+            if hasattr(self, "real"):
+                assert self.client.execute_command("PTTL", self.name) != -1
+
+    return ExpiringSetMachine

@@ -1,0 +1,465 @@
+"""In-memory models of ``ExpiringSet`` and ``AsyncExpiringSet``, with an injectable clock.
+
+They have the public API of the real classes and share no code with them
+(only the public codecs and exceptions): the state machine in
+:mod:`typedset.testing.expiring_machine` compares the two. ``clock`` stands
+for the server's clock, in Unix seconds; deadlines are whole milliseconds,
+as on the server (``floor(clock() * 1000) + ttl`` in milliseconds), and a
+member whose deadline is ``<= now`` has expired: every method treats it as
+absent. Members are kept encoded, exactly as Redis keeps them, and iterate
+in deadline order, then by their bytes, the way a ZSET orders them.
+
+>>> now = [1000.0]
+>>> seen = MemoryExpiringSet(ttl=60, clock=lambda: now[0])
+>>> seen.add("a"), seen.add("a"), "a" in seen
+(True, False, True)
+>>> now[0] += 60  # the deadline: "a" has expired
+>>> "a" in seen, seen.add("a")
+(False, True)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableSet,
+)
+from collections.abc import Set as AbstractSet
+from datetime import timedelta
+from typing import Any, Generic, cast, overload
+
+from typing_extensions import Self, TypeVar
+
+from .._base import default_codec, share_docs
+from .._durability import Durability
+from ..errors import EncodeError
+from ..expiring_set import OnRefresh
+from ..protocols import Serializer
+from .model import MemoryCollection, encode_with
+
+__all__ = ["AsyncMemoryExpiringSet", "MemoryExpiringSet"]
+
+#: The element type; ``str`` when no serializer says otherwise.
+T = TypeVar("T", default=str)
+S = TypeVar("S")
+
+#: The longest time to live, in seconds, as the real classes have it.
+_MAX_TTL = 1e10
+
+
+def _milliseconds(ttl: object) -> int:
+    """``ttl`` (seconds or ``timedelta``) in whole milliseconds; refused as the real ones do."""
+    if isinstance(ttl, timedelta):
+        seconds = ttl.total_seconds()
+    elif isinstance(ttl, bool) or not isinstance(ttl, int | float):
+        raise TypeError(f"ttl must be a number, not {type(ttl).__name__}")
+    else:
+        seconds = float(ttl)
+    if math.isnan(seconds) or not 0.001 <= seconds <= _MAX_TTL:
+        raise ValueError(f"ttl must be at least 0.001 seconds and at most 1e10, not {ttl!r}")
+    return max(1, round(seconds * 1000))
+
+
+def _iterable(items: object, what: str) -> None:
+    """Refuse one ``str``/``bytes`` or a mapping where many items are wanted, as the real do."""
+    kind = type(items).__name__
+    if isinstance(items, str | bytes | bytearray | memoryview | Mapping):
+        raise TypeError(f"{what} takes an iterable of items, not one {kind}")
+
+
+class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
+    """An ``ExpiringSet`` kept in a dict (member -> deadline); same API, no server.
+
+    ``clock`` stands for the server's clock: move it on to expire members.
+    Nothing is pruned: an expired member is only invisible, which is all
+    the real set's lazy removal lets anyone observe.
+    """
+
+    @overload
+    def __init__(
+        self: MemoryExpiringSet[str],
+        name: str = "memory",
+        *,
+        ttl: float | timedelta,
+        on_duplicate: OnRefresh = "keep",
+        durability: Durability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        serializer: Serializer[T],
+        ttl: float | timedelta,
+        on_duplicate: OnRefresh = "keep",
+        durability: Durability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None: ...
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        serializer: Serializer[Any] | None = None,
+        ttl: float | timedelta,
+        on_duplicate: OnRefresh = "keep",
+        durability: Durability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._bind(name, serializer, durability, clock)
+        if on_duplicate not in ("keep", "refresh"):
+            raise ValueError(f"on_duplicate must be 'keep' or 'refresh', not {on_duplicate!r}")
+        self._ttl = _milliseconds(ttl)
+        self._refresh = on_duplicate == "refresh"
+        self._deadlines: dict[bytes, int] = {}
+
+    # --- internals -------------------------------------------------------------
+
+    def _now(self) -> int:
+        return math.floor(self._clock() * 1000)
+
+    def _live(self, member: bytes, now: int) -> bool:
+        deadline = self._deadlines.get(member)
+        return deadline is not None and deadline > now
+
+    def _ttl_or_default(self, ttl: object) -> int:
+        return self._ttl if ttl is None else _milliseconds(ttl)
+
+    def _add_members(self, members: list[bytes], ttl: int) -> int:
+        now = self._now()
+        added = 0
+        for member in dict.fromkeys(members):
+            live = self._live(member, now)
+            added += not live
+            if self._refresh or not live:
+                self._deadlines[member] = now + ttl
+        return added
+
+    def _encodable(self, items: Iterable[object]) -> list[bytes]:
+        members: list[bytes] = []
+        for item in items:
+            try:
+                members.append(encode_with(self._serializer, item))
+            except EncodeError:
+                continue
+        return members
+
+    @property
+    def ttl(self) -> float:
+        """The time to live ``add`` and ``update`` give without one, in seconds. O(1)."""
+        return self._ttl / 1000
+
+    # --- the API ----------------------------------------------------------------
+
+    def add(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, item: T, ttl: float | timedelta | None = None
+    ) -> bool:
+        """Add ``item`` until now + ``ttl``; ``True`` when it was absent or expired. O(1)."""
+        member = encode_with(self._serializer, item)
+        return self._add_members([member], self._ttl_or_default(ttl)) == 1
+
+    def update(self, items: Iterable[T], ttl: float | timedelta | None = None) -> int:
+        """Add many items with one deadline; how many were absent or expired. O(M)."""
+        _iterable(items, "update")
+        members = [encode_with(self._serializer, item) for item in items]
+        return self._add_members(members, self._ttl_or_default(ttl))
+
+    def touch(self, item: T, ttl: float | timedelta) -> bool:
+        """Make a present member expire at now + ``ttl``; ``False`` if absent. O(1)."""
+        member = encode_with(self._serializer, item)
+        milliseconds = _milliseconds(ttl)
+        now = self._now()
+        if not self._live(member, now):
+            return False
+        self._deadlines[member] = now + milliseconds
+        return True
+
+    def expires_at(self, item: T) -> float | None:
+        """When ``item`` expires (clock seconds, millisecond precision); ``None`` if absent."""
+        member = encode_with(self._serializer, item)
+        if not self._live(member, self._now()):
+            return None
+        return self._deadlines[member] / 1000
+
+    def discard(self, item: T) -> None:
+        """Remove ``item`` if present. O(1)."""
+        self._deadlines.pop(encode_with(self._serializer, item), None)
+
+    def remove(self, item: T) -> None:
+        """Remove ``item``; ``KeyError`` if absent or expired. O(1)."""
+        member = encode_with(self._serializer, item)
+        live = self._live(member, self._now())
+        self._deadlines.pop(member, None)
+        if not live:
+            raise KeyError(item)
+
+    def clear(self) -> None:
+        """Remove every member. O(1)."""
+        self._deadlines.clear()
+
+    def contains(self, item: T) -> bool:
+        """Whether ``item`` is present and unexpired; ``EncodeError`` for another type. O(1)."""
+        return self._live(encode_with(self._serializer, item), self._now())
+
+    def size(self) -> int:
+        """The number of unexpired members. O(N)."""
+        now = self._now()
+        return sum(deadline > now for deadline in self._deadlines.values())
+
+    def pop(self) -> T:
+        """Remove and return the member with the soonest deadline; ``KeyError`` if none."""
+        now = self._now()
+        live = [(d, m) for m, d in self._deadlines.items() if d > now]
+        if not live:
+            raise KeyError("pop from an empty set")
+        _, member = min(live)
+        del self._deadlines[member]
+        return self._serializer.loads(member)
+
+    def isdisjoint(self, other: Iterable[object]) -> bool:
+        """Whether no item of ``other`` is present. O(M)."""
+        _iterable(other, "isdisjoint")
+        now = self._now()
+        return not any(self._live(member, now) for member in self._encodable(other))
+
+    def __contains__(self, item: object) -> bool:
+        """``item in s``: ``False`` for an item the codec cannot encode. O(1)."""
+        try:
+            return self.contains(cast("T", item))
+        except EncodeError:
+            return False
+
+    def __len__(self) -> int:
+        """``len(s)``: :meth:`size`. O(N)."""
+        return self.size()
+
+    def __iter__(self) -> Iterator[T]:
+        """Unexpired members, soonest deadline first (then by bytes). O(N log N)."""
+        now = self._now()
+        order = sorted((d, m) for m, d in self._deadlines.items() if d > now)
+        return iter([self._serializer.loads(member) for _, member in order])
+
+    def union_update(self, other: Iterable[T]) -> None:
+        """Add every item of ``other`` with the set's ``ttl``. O(M)."""
+        self.update(other)
+
+    def intersection_update(self, other: Iterable[object]) -> None:
+        """Keep only the members also in ``other``. O(N + M)."""
+        _iterable(other, "intersection_update")
+        keep = set(self._encodable(other))
+        for member in [m for m in self._deadlines if m not in keep]:
+            del self._deadlines[member]
+
+    def difference_update(self, other: Iterable[object]) -> None:
+        """Remove every item of ``other``. O(M)."""
+        _iterable(other, "difference_update")
+        for member in self._encodable(other):
+            self._deadlines.pop(member, None)
+
+    def symmetric_difference_update(self, other: Iterable[T]) -> None:
+        """Remove the items of ``other`` present, add the others with the set's ``ttl``. O(M)."""
+        _iterable(other, "symmetric_difference_update")
+        members = [encode_with(self._serializer, item) for item in other]
+        now = self._now()
+        for member in dict.fromkeys(members):
+            if self._live(member, now):
+                del self._deadlines[member]
+            else:
+                self._deadlines[member] = now + self._ttl
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[S]) -> set[S]:
+        return set(it)
+
+    def __or__(self, other: AbstractSet[T]) -> set[T]:  # type: ignore[override]
+        """``set(self) | set(other)``, a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine | set(other)
+
+    def __and__(self, other: AbstractSet[object]) -> set[T]:
+        """Members also in ``other``, a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine & set(other)
+
+    def __sub__(self, other: AbstractSet[object]) -> set[T]:
+        """Members not in ``other``, a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine - set(other)
+
+    def __xor__(self, other: AbstractSet[T]) -> set[T]:  # type: ignore[override]
+        """Items in exactly one of the two, a builtin set. O(N + M)."""
+        mine: set[T] = set(self)
+        return mine ^ set(other)
+
+    def __ior__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override]
+        """``s |= other``: :meth:`union_update`."""
+        self.union_update(other)
+        return self
+
+    def __iand__(self, other: AbstractSet[object]) -> Self:
+        """``s &= other``: :meth:`intersection_update`."""
+        self.intersection_update(other)
+        return self
+
+    def __isub__(self, other: AbstractSet[object]) -> Self:
+        """``s -= other``: :meth:`difference_update`."""
+        self.difference_update(other)
+        return self
+
+    def __ixor__(self, other: AbstractSet[T]) -> Self:  # type: ignore[override]
+        """``s ^= other``: :meth:`symmetric_difference_update`."""
+        self.symmetric_difference_update(other)
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self._name!r}, ttl={self.ttl!r}, "
+            f"serializer={self._serializer!r})"
+        )
+
+
+async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
+    if isinstance(items, AsyncIterable):
+        return [item async for item in items]
+    return items
+
+
+async def _each(items: Iterable[S]) -> AsyncIterator[S]:
+    for item in items:
+        yield item
+
+
+class AsyncMemoryExpiringSet(Generic[T]):
+    """An ``AsyncExpiringSet`` model: a :class:`MemoryExpiringSet` behind coroutines.
+
+    >>> import asyncio
+    >>> async def main() -> tuple[bool, bool, list[str]]:
+    ...     seen = AsyncMemoryExpiringSet(ttl=60)
+    ...     return await seen.add("a"), await seen.add("a"), [x async for x in seen]
+    >>> asyncio.run(main())
+    (True, False, ['a'])
+    """
+
+    @overload
+    def __init__(
+        self: AsyncMemoryExpiringSet[str],
+        name: str = "memory",
+        *,
+        ttl: float | timedelta,
+        on_duplicate: OnRefresh = "keep",
+        durability: Durability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        serializer: Serializer[T],
+        ttl: float | timedelta,
+        on_duplicate: OnRefresh = "keep",
+        durability: Durability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None: ...
+    def __init__(
+        self,
+        name: str = "memory",
+        *,
+        serializer: Serializer[Any] | None = None,
+        ttl: float | timedelta,
+        on_duplicate: OnRefresh = "keep",
+        durability: Durability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._model: MemoryExpiringSet[T] = MemoryExpiringSet(
+            name,
+            serializer=default_codec(type(self), serializer),
+            ttl=ttl,
+            on_duplicate=on_duplicate,
+            durability=durability,
+            clock=clock,
+        )
+
+    @property
+    def name(self) -> str:
+        """The name given (``"memory"`` by default). O(1)."""
+        return self._model.name
+
+    @property
+    def durability(self) -> Durability | None:
+        """What the real collection's writes would wait for; kept, with no effect in memory."""
+        return self._model.durability
+
+    @property
+    def serializer(self) -> Serializer[T]:
+        """The codec items are stored with (members are kept encoded, as Redis keeps them)."""
+        return self._model.serializer
+
+    @property
+    def ttl(self) -> float:
+        """The time to live ``add`` and ``update`` give without one, in seconds. O(1)."""
+        return self._model.ttl
+
+    async def add(self, item: T, ttl: float | timedelta | None = None) -> bool:
+        return self._model.add(item, ttl)
+
+    async def update(self, items: Iterable[T], ttl: float | timedelta | None = None) -> int:
+        return self._model.update(items, ttl)
+
+    async def touch(self, item: T, ttl: float | timedelta) -> bool:
+        return self._model.touch(item, ttl)
+
+    async def expires_at(self, item: T) -> float | None:
+        return self._model.expires_at(item)
+
+    async def discard(self, item: T) -> None:
+        self._model.discard(item)
+
+    async def remove(self, item: T) -> None:
+        self._model.remove(item)
+
+    async def clear(self) -> None:
+        self._model.clear()
+
+    async def contains(self, item: T) -> bool:
+        return self._model.contains(item)
+
+    async def size(self) -> int:
+        return self._model.size()
+
+    async def pop(self) -> T:
+        return self._model.pop()
+
+    async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
+        return self._model.isdisjoint(await _collect(other))
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return _each(list(self._model))
+
+    async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
+        self._model.union_update(await _collect(other))
+
+    async def intersection_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
+        self._model.intersection_update(await _collect(other))
+
+    async def difference_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
+        self._model.difference_update(await _collect(other))
+
+    async def symmetric_difference_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
+        self._model.symmetric_difference_update(await _collect(other))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.name!r}, ttl={self.ttl!r}, "
+            f"serializer={self.serializer!r})"
+        )
+
+
+share_docs(AsyncMemoryExpiringSet, MemoryExpiringSet, {"__aiter__": "__iter__"})

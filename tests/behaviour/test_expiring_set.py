@@ -1,0 +1,462 @@
+"""ExpiringSet and its asyncio twin on real servers: members expire one by one, on the server clock.
+
+Every test runs for both twins (``flavour``); the ones that mostly wait for
+deadlines run on one library per topology (``timed``), since the server's
+clock decides there. The memory test starts a server of its own, so that
+``INFO memory`` sees only its set.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis
+
+from conftest import Flavour, Target, _settings_of
+from typedset import (
+    BytesCodec,
+    DecodeError,
+    Durability,
+    EncodeError,
+    JsonCodec,
+    NameClashError,
+    SortedSet,
+)
+from typedset._keys import EXPIRING_KIND, expiring_keys
+from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
+from typedset.testing import PrivateServer
+from typedset.testing.blocking import BlockingView
+
+timed = pytest.mark.parametrize("target", ["redis", "valkey-cluster"], indirect=True)
+#: Slack for comparing a deadline with server readings taken around the call, in seconds.
+EPS = 0.002
+
+
+def build(flavour: Flavour, client: redis.Redis, name: str, **kwargs: Any) -> Any:
+    """``ExpiringSet(client, name, **kwargs)``, or its asyncio twin behind a ``BlockingView``."""
+    if flavour.kind == "sync":
+        return ExpiringSet(client, name, **kwargs)
+    twin = AsyncExpiringSet(flavour.async_client(**_settings_of(client)), name, **kwargs)
+    return BlockingView(twin, flavour.loop)
+
+
+def server_now(client: redis.Redis) -> float:
+    seconds, micros = client.time()
+    return seconds + micros / 1_000_000
+
+
+def wait_past(client: redis.Redis, moment: float) -> None:
+    """Sleep until the server's clock is past ``moment`` (Unix seconds)."""
+    while server_now(client) <= moment:
+        time.sleep(0.01)
+
+
+def test_add_answers_whether_the_item_was_new(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = build(flavour, r, name, ttl=60)
+    assert s.add("a") is True
+    assert s.add("a") is False
+    assert s.add("b", ttl=timedelta(minutes=5)) is True
+    assert "a" in s
+    assert "b" in s
+    assert "c" not in s
+    assert s.contains("a") is True
+    assert s.contains("c") is False
+    assert len(s) == 2
+    assert s.size() == 2
+    assert list(s) == ["a", "b"]  # soonest deadline first
+    assert s.ttl == 60.0
+
+
+def test_expires_at_is_now_plus_ttl_on_the_server_clock(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=30)
+    before = server_now(r)
+    s.add("a")
+    s.add("b", ttl=120.5)
+    after = server_now(r)
+    a, b = s.expires_at("a"), s.expires_at("b")
+    assert a is not None
+    assert b is not None
+    assert before + 30 - EPS <= a <= after + 30 + EPS
+    assert before + 120.5 - EPS <= b <= after + 120.5 + EPS
+    assert s.expires_at("c") is None
+    # the set's key (and its kind marker) expire with the latest deadline
+    ttl_ms = r.pttl(name)
+    assert 0 < ttl_ms <= 120_500
+    assert abs((r.pttl(expiring_keys(name).kind)) - ttl_ms) < 1000
+    assert r.get(expiring_keys(name).kind) == EXPIRING_KIND.encode()
+
+
+def test_on_duplicate_keep_leaves_the_deadline_and_refresh_moves_it(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    keep = build(flavour, r, name, ttl=100)
+    keep.add("a")
+    first = keep.expires_at("a")
+    assert keep.add("a", ttl=1000) is False
+    assert keep.expires_at("a") == first
+    refresh = build(flavour, r, name, ttl=100, on_duplicate="refresh")
+    assert refresh.add("a", ttl=1000) is False
+    moved = refresh.expires_at("a")
+    assert first is not None
+    assert moved is not None
+    assert moved >= first + 899
+    assert refresh.update(["a", "b"], ttl=5000) == 1
+    again = refresh.expires_at("a")
+    assert again is not None
+    assert again >= moved + 3999
+
+
+@timed
+def test_an_expired_member_is_absent_everywhere(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=3600)
+    s.add("long")
+    s.add("short", ttl=0.05)
+    deadline = s.expires_at("short")
+    assert deadline is not None
+    wait_past(r, deadline + 0.001)
+    assert "short" not in s
+    assert s.expires_at("short") is None
+    assert s.touch("short", 60) is False
+    assert len(s) == 1
+    assert list(s) == ["long"]
+    with pytest.raises(KeyError):
+        s.remove("short")
+    assert s.add("short") is True  # an expired member counts as absent
+    assert list(s) == ["long", "short"]
+
+
+@timed
+def test_touch_sets_the_deadline_of_a_present_member(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60)
+    s.add("a")
+    assert s.touch("missing", 10) is False
+    assert "missing" not in s
+    assert s.touch("a", 600) is True
+    later = s.expires_at("a")
+    assert later is not None
+    assert later > server_now(r) + 500
+    assert r.pttl(name) > 500_000  # the key TTL follows the latest deadline
+    assert s.touch("a", 0.05) is True  # shortening works too
+    wait_past(r, server_now(r) + 0.06)
+    assert "a" not in s
+    assert r.exists(name, expiring_keys(name).kind) == 0  # everything expired: all gone
+
+
+def test_reads_of_a_name_never_filled_leave_no_key_behind(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60)
+    assert len(s) == 0
+    assert "a" not in s
+    assert list(s) == []
+    assert r.exists(name, expiring_keys(name).kind) == 0  # the kind check's marker went too
+
+
+@timed
+def test_expired_members_are_pruned_at_most_a_thousand_per_call(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=3600)
+    s.add("stays")
+    s.update([f"m{i}" for i in range(2500)], ttl=0.05)
+    wait_past(r, server_now(r) + 0.06)
+    assert r.zcard(name) == 2501  # nothing has used the set since
+    assert len(s) == 1
+    assert r.zcard(name) == 1501  # bounded work per call
+    assert "stays" in s
+    assert r.zcard(name) == 501
+    assert list(s) == ["stays"]
+    assert r.zcard(name) == 1
+
+
+def test_an_undecodable_member_raises_and_stays(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=JsonCodec())
+    s.add(1)
+    deadline = s.expires_at(1)
+    assert deadline is not None
+    r.zadd(name, {b"{not json": round(deadline * 1000) - 1})  # the soonest deadline
+    with pytest.raises(DecodeError) as raised:
+        list(s)
+    assert raised.value.raw == b"{not json"
+    with pytest.raises(DecodeError):
+        s.pop()
+    assert r.zscore(name, b"{not json") == round(deadline * 1000) - 1  # put back as it was
+    assert len(s) == 2
+    raw = build(flavour, r, name, ttl=60, serializer=BytesCodec())
+    raw.discard(b"{not json")
+    assert s.pop() == 1
+
+
+def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = build(flavour, r, name, ttl=60)
+    s.update(["a", "b", "c"])
+    s.discard("a")
+    s.discard("nothing")
+    s.remove("b")
+    with pytest.raises(KeyError):
+        s.remove("b")
+    assert list(s) == ["c"]
+    s.clear()
+    assert len(s) == 0
+    assert r.exists(name, expiring_keys(name).kind) == 0
+
+
+def test_discarding_the_latest_member_shortens_the_key_ttl(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60)
+    s.add("soon")
+    s.add("late", ttl=3600)
+    assert r.pttl(name) > 3_000_000
+    s.discard("late")
+    assert 0 < r.pttl(name) <= 60_000
+    s.discard("soon")
+    assert r.exists(name, expiring_keys(name).kind) == 0
+
+
+def test_update_counts_new_members_across_chunks(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60)
+    assert s.update([f"m{i}" for i in range(1500)]) == 1500
+    items = [f"m{i}" for i in range(1000, 3600)] + ["m1", "m1"]
+    assert s.update(items) == 2100
+    assert len(s) == 3600
+    assert s.update([]) == 0
+
+
+def test_iteration_is_in_deadline_order_across_pages(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=600)
+    s.update([f"x{i:04}" for i in range(1200)])
+    s.add("first", ttl=60)
+    s.add("last", ttl=6000)
+    got = list(s)
+    assert got[0] == "first"
+    assert got[-1] == "last"
+    assert got[1:-1] == sorted(f"x{i:04}" for i in range(1200))  # one deadline: by bytes
+
+
+def test_pop_takes_the_soonest_deadline(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = build(flavour, r, name, ttl=600)
+    s.add("b")
+    s.add("a", ttl=60)
+    assert s.pop() == "a"
+    assert s.pop() == "b"
+    with pytest.raises(KeyError):
+        s.pop()
+
+
+def test_set_algebra(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = build(flavour, r, name, ttl=60)
+    s |= {"a", "b", "c"}
+    assert sorted(s) == ["a", "b", "c"]
+    s &= {"a", "b", "z", 5}
+    assert sorted(s) == ["a", "b"]
+    s -= {"a", 5}
+    assert sorted(s) == ["b"]
+    s ^= {"b", "d"}
+    assert sorted(s) == ["d"]
+    assert s.isdisjoint(["x", 5]) is True
+    assert s.isdisjoint(["d"]) is False
+    if flavour.kind == "sync":
+        assert s | {"q"} == {"d", "q"}
+        assert s & {"d"} == {"d"}
+        assert s - {"d"} == set()
+        assert s ^ {"d"} == set()
+
+
+def test_a_value_of_another_type_is_not_in_the_set_but_contains_raises(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=JsonCodec())
+    s.add({"id": 1})
+    assert {"id": 1} in s
+    if flavour.kind == "sync":  # the async twin has no ``in``: ``contains`` is typed for items
+        assert object() not in s
+        assert (object() in s) is False
+    with pytest.raises(EncodeError):
+        s.contains(object())
+
+
+def test_bad_input_raises_at_the_call_and_writes_nothing(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=JsonCodec())
+    with pytest.raises(EncodeError):
+        s.update([1, 2, object()])
+    with pytest.raises(EncodeError):
+        s.add(object())
+    for ttl, error in [
+        (0, ValueError),
+        (-1, ValueError),
+        (0.0001, ValueError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+        ("1", TypeError),
+        (True, TypeError),
+        (timedelta(0), ValueError),
+    ]:
+        with pytest.raises(error):
+            s.add(1, ttl=ttl)
+        with pytest.raises(error):
+            s.update([1, 2], ttl=ttl)
+        with pytest.raises(error):
+            s.touch(1, ttl)
+    with pytest.raises(TypeError):
+        s.update("abc")
+    with pytest.raises(TypeError):
+        s.update({1: 2})
+    with pytest.raises(EncodeError):
+        s ^= {object()}
+    assert r.exists(name) == 0
+    assert len(s) == 0
+
+
+def test_bad_constructor_arguments_are_refused(flavour: Flavour, r: redis.Redis) -> None:
+    with pytest.raises(ValueError, match="on_duplicate"):
+        build(flavour, r, "x", ttl=60, on_duplicate="replace")
+    with pytest.raises(ValueError, match="ttl"):
+        build(flavour, r, "x", ttl=0)
+    with pytest.raises(TypeError):
+        build(flavour, r, "x", ttl=None)
+    with pytest.raises(ValueError, match="empty"):
+        build(flavour, r, "", ttl=60)
+    with pytest.raises(TypeError):
+        build(flavour, r, "x", ttl=60, durability=1)
+
+
+def test_durability_is_accepted_and_kept(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = build(flavour, r, name, ttl=60, durability=Durability(replicas=0))
+    assert s.durability == Durability(replicas=0)
+    assert s.add("a") is True
+    assert s.touch("a", 120) is True
+    assert list(s) == ["a"]
+
+
+def test_repr_does_no_io(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    s = build(flavour, r, name, ttl=timedelta(hours=1))
+    target = s.target if isinstance(s, BlockingView) else s
+    kind = type(target).__name__
+    assert repr(target) == f"{kind}({name!r}, ttl=3600.0, serializer=StrCodec())"
+
+
+def test_a_name_of_another_kind_is_refused(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    SortedSet(r, name).add("x")
+    s = build(flavour, r, name, ttl=60)
+    with pytest.raises(NameClashError):
+        s.add("a")
+    assert SortedSet(r, name).score("x") == 0.0  # untouched
+
+
+@timed
+def test_a_name_taken_after_the_set_expired_is_refused_to_a_stale_handle(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=0.05)
+    s.add("a")
+    wait_past(r, server_now(r) + 0.06)
+    assert len(s) == 0  # the set and its marker are gone
+    SortedSet(r, name).add("x")  # another kind takes the name
+    with pytest.raises(NameClashError):
+        s.add("a")
+    with pytest.raises(NameClashError):
+        len(s)
+    assert SortedSet(r, name).score("x") == 0.0
+
+
+@timed
+def test_an_untouched_set_disappears_by_its_key_ttl(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=0.2)
+    s.update(["a", "b"])
+    kind = expiring_keys(name).kind
+    assert r.exists(name, kind) == 2
+    give_up = time.monotonic() + 10
+    while r.exists(name, kind) and time.monotonic() < give_up:
+        time.sleep(0.05)
+    assert r.exists(name, kind) == 0
+
+
+def _used_memory(client: redis.Redis) -> int:
+    info: dict[str, Any] = client.info("memory")
+    return int(info["used_memory"])
+
+
+def _wait_for_memory(client: redis.Redis, at_most: int) -> int:
+    give_up = time.monotonic() + 15  # the lazy free of UNLINK runs in a background thread
+    used = _used_memory(client)
+    while used > at_most and time.monotonic() < give_up:
+        time.sleep(0.05)
+        used = _used_memory(client)
+    return used
+
+
+@pytest.mark.slow
+def test_a_million_expired_members_free_their_memory() -> None:
+    """1M members with a 1 s TTL: gone after the next use, and by the key TTL untouched."""
+    members = [f"member:{i:07}" for i in range(1_000_000)]
+    with PrivateServer() as server:
+        r = server.client()
+        try:
+            baseline = _used_memory(r)
+            used = ExpiringSet(r, "used", ttl=1)
+            assert used.update(members) == 1_000_000
+            # Loading takes a second or two, so the first chunks expire (and are pruned,
+            # 1,000 per call) while the last arrive: tens of MB are held at the end.
+            grown = _used_memory(r)
+            assert grown > baseline + 20_000_000, (baseline, grown)
+            wait_past(r, server_now(r) + 1.01)
+            assert len(used) == 0  # the later use: the whole key goes in one UNLINK
+            assert _wait_for_memory(r, baseline + 2_000_000) <= baseline + 2_000_000
+
+            untouched = ExpiringSet(r, "untouched", ttl=1)
+            assert untouched.update(members) == 1_000_000
+            assert _used_memory(r) > baseline + 20_000_000
+            assert _wait_for_memory(r, baseline + 2_000_000) <= baseline + 2_000_000
+            assert r.exists("untouched", "{untouched}:kind") == 0  # by the key TTL alone
+        finally:
+            r.close()
+
+
+@pytest.mark.parametrize("target", ["redis", "valkey-cluster"], indirect=True)
+def test_concurrent_adds_of_one_key_have_exactly_one_winner(
+    target: Target, r: redis.Redis, name: str
+) -> None:
+    """8 threads, each with its own client, add the same 300 keys: one ``True`` per key."""
+    keys = [f"request-{i}" for i in range(300)]
+    wins: list[list[str]] = []
+
+    def worker(seed: int) -> None:
+        client = target.client()
+        try:
+            s = ExpiringSet(client, name, ttl=600)
+            order = keys[seed * 37 % len(keys) :] + keys[: seed * 37 % len(keys)]
+            wins.append([key for key in order if s.add(key)])
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(wins) == 8  # every worker finished
+    won = [key for batch in wins for key in batch]
+    assert sorted(won) == sorted(keys)  # none lost, none twice
+    assert len(ExpiringSet(r, name, ttl=600)) == 300
