@@ -14,6 +14,7 @@ def test_public_names() -> None:
         "Durability",
         "DurabilityError",
         "EncodeError",
+        "ExpiringSet",
         "JsonCodec",
         "Lease",
         "MsgspecCodec",
@@ -21,6 +22,7 @@ def test_public_names() -> None:
         "NamedTupleCodec",
         "NamedtupleSerializer",
         "OnDuplicate",
+        "OnRefresh",
         "PriorityStream",
         "Processing",
         "ScheduledSet",
@@ -38,6 +40,7 @@ def test_public_names() -> None:
 
 def test_asyncio_names() -> None:
     assert typedset.aio.__all__ == [
+        "AsyncExpiringSet",
         "AsyncPriorityStream",
         "AsyncProcessing",
         "AsyncScheduledSet",
@@ -52,12 +55,14 @@ def test_testing_names() -> None:
     import typedset.testing
 
     assert typedset.testing.__all__ == [
+        "AsyncMemoryExpiringSet",
         "AsyncMemoryPriorityStream",
         "AsyncMemoryScheduledSet",
         "AsyncMemorySortedSet",
         "AsyncMemoryTimeSortedSet",
         "ClusterNode",
         "FaultProxy",
+        "MemoryExpiringSet",
         "MemoryPriorityStream",
         "MemoryScheduledSet",
         "MemorySortedSet",

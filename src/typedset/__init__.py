@@ -1,6 +1,6 @@
 """typedset: typed, generic sorted sets and priority streams backed by Redis or Valkey.
 
->>> from typedset import SortedSet, TimeSortedSet, ScheduledSet, PriorityStream
+>>> from typedset import SortedSet, TimeSortedSet, ScheduledSet, PriorityStream, ExpiringSet
 >>> from typedset.codecs import MsgspecCodec
 
 See the README for a tour and ``typedset.aio`` for the asyncio twins.
@@ -17,6 +17,7 @@ from .codecs import (
     StrCodec,
 )
 from .errors import DecodeError, DurabilityError, EncodeError, NameClashError, TypedsetError
+from .expiring_set import ExpiringSet, OnRefresh
 from .priority_stream import PriorityStream
 from .protocols import OnDuplicate, Scorer, Serializer
 from .sorted_set import Processing, ScheduledSet, SortedSet, TimeSortedSet
@@ -30,6 +31,7 @@ __all__ = [
     "Durability",
     "DurabilityError",
     "EncodeError",
+    "ExpiringSet",
     "JsonCodec",
     "Lease",
     "MsgspecCodec",
@@ -37,6 +39,7 @@ __all__ = [
     "NamedTupleCodec",
     "NamedtupleSerializer",
     "OnDuplicate",
+    "OnRefresh",
     "PriorityStream",
     "Processing",
     "ScheduledSet",

@@ -14,18 +14,21 @@ throwaway servers (a cluster of several masters, with replicas if asked).
 from .aio_model import AsyncMemoryScheduledSet, AsyncMemorySortedSet, AsyncMemoryTimeSortedSet
 from .aio_stream_model import AsyncMemoryPriorityStream
 from .cluster import ClusterNode, PrivateCluster
+from .expiring_model import AsyncMemoryExpiringSet, MemoryExpiringSet
 from .model import MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 from .proxy import FaultProxy
 from .server import PrivateServer, find_server_binary
 from .stream_model import MemoryPriorityStream
 
 __all__ = [
+    "AsyncMemoryExpiringSet",
     "AsyncMemoryPriorityStream",
     "AsyncMemoryScheduledSet",
     "AsyncMemorySortedSet",
     "AsyncMemoryTimeSortedSet",
     "ClusterNode",
     "FaultProxy",
+    "MemoryExpiringSet",
     "MemoryPriorityStream",
     "MemoryScheduledSet",
     "MemorySortedSet",
