@@ -144,7 +144,7 @@ class StreamOps(Generic[V]):
         log.warning(
             "typedset: %s: moving the undecodable value of %r to the dead-letter store %s (%s)",
             self.keys.priorities,
-            key,
+            key if isinstance(key, str) else _lenient_text(key),
             self.keys.dead,
             reason,
         )
