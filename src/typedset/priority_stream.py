@@ -124,12 +124,23 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     * ``add_many``: one round trip, atomic; O(M log N)
     * ``decrement_all``: one round trip; O(N log N)
     * iteration, ``keys()``, ``values()``, ``items()``: one round trip per 500; O(N)
+    * ``cooling()``, ``gated()``: one round trip; O(C) and O(G) for C keys cooling
+      down and G gated keys
+    * ``ungate``, ``cool_down``: one round trip; O(1) and O(log N)
+    * ``dead_letters()``, ``requeue_dead()``: one round trip; O(D log D) and
+      O(D log N) for D dead letters
 
-    Every operation but ``clear`` and the dead-letter ones first ends the
-    cool-downs that are over, removing what ``pull(purge=False)`` kept
-    until then: O(log N) each, and each cool-down ends once, so that cost is
-    amortised. The first run of a script on a server, and the first
-    operation of a name on a client, cost one more round trip. ``==`` is
+    A value that cannot be decoded moves, with its key, raw bytes, reason
+    and priority, to the dead letters (and is logged): ``s[key]`` and
+    ``get`` raise :class:`~typedset.DecodeError` after moving it; ``pull``,
+    ``values()`` and ``items()`` skip it. ``requeue_dead()`` puts them back.
+
+    Every operation but ``clear``, ``gated``, ``ungate``, ``dead_letters``
+    and ``clear_dead_letters`` first ends the cool-downs that are over,
+    removing what ``pull(purge=False)`` kept until then: O(log N) each, and
+    each cool-down ends once, so that cost is amortised. The first run of a
+    script on a server, and the first operation of a name on a client, cost
+    one more round trip. ``==`` is
     the ``Mapping`` ABC's: it reads every item of both sides.
     """
 
