@@ -19,7 +19,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -253,6 +253,72 @@ def test_pull_with_a_timeout_gets_an_item_added_while_it_waits(
     thread.join()
     assert 0.3 <= elapsed < 15
     assert len(s) == 0
+
+
+def test_a_pull_wait_longer_than_the_socket_timeout_ends_on_time(server: Server, name: str) -> None:
+    """The wait is polls, each a short command: the client's ``socket_timeout`` never ends it."""
+    client = redis.Redis.from_url(server.url, socket_timeout=0.3)
+    try:
+        s = PriorityStream(client, name)
+        started = time.monotonic()
+        assert s.pull(timeout=1.0) == {}
+        assert 1.0 <= time.monotonic() - started < 8
+    finally:
+        client.close()
+
+
+@timed
+def test_waiting_pulls_share_the_items_each_delivered_exactly_once(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """Four consumers wait in pull(timeout=) while a producer adds 300 items in bursts."""
+    total, consumers = 300, 4
+    delivered: list[list[str]] = [[] for _ in range(consumers)]
+    producer = PriorityStream(r, name)
+
+    produced = threading.Event()
+
+    def consume(mine: list[str]) -> None:
+        s, close = fresh_stream(flavour, name)
+        try:
+            while True:
+                after_the_last_add = produced.is_set()
+                got = s.pull(7, timeout=0.5)
+                mine.extend(got)
+                if not got and after_the_last_add:
+                    return  # this wait began after every add and saw nothing left
+        finally:
+            close()
+
+    threads = [threading.Thread(target=consume, args=(mine,)) for mine in delivered]
+    for thread in threads:
+        thread.start()
+    for burst in range(0, total, 30):
+        producer.add_many([(f"k{i:03}", "v", float(i % 5)) for i in range(burst, burst + 30)])
+        time.sleep(0.02)
+    produced.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    every = [key for mine in delivered for key in mine]
+    assert len(every) == len(set(every)), "an item was delivered twice"
+    assert set(every) == {f"k{i:03}" for i in range(total)}, "an item was lost"
+    assert len(producer) == 0
+
+
+def fresh_stream(flavour: Flavour, name: str) -> tuple[Any, Callable[[], None]]:
+    """The stream on a client of its own (as another process has), for one thread; and
+    what closes that client."""
+    if flavour.kind == "sync":
+        client = flavour.target.client()
+        return PriorityStream(client, name), client.close
+    loop = asyncio.new_event_loop()
+    async_client = flavour.target.async_client()
+
+    def close() -> None:
+        loop.run_until_complete(async_client.aclose())
+        loop.close()
+
+    return BlockingView(AsyncPriorityStream(async_client, name), loop), close
 
 
 def test_pull_timeout_is_checked_before_anything_is_sent(
