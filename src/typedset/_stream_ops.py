@@ -229,11 +229,12 @@ class StreamOps(Generic[V]):
             raise ValueError(f"count must be >= 1, not {count}")
         when = _cool_down(expire_in, expire_at)
         wait = check_timeout(timeout)
+        deadline = time.monotonic() + (wait or 0.0)
         args = (count, _flag(purge), _flag(gate), format_score(-self.decay), *when)
         call = self._script("pull", scripts.STREAM_PULL, args, _pulled)
         found = yield from run(call)
         if not found and wait:
-            found = yield from self._wait_then_pull(call, wait)
+            found = yield from self._wait_then_pull(call, deadline)
         pulled: dict[str, V] = {}
         buried: list[Arg] = []
         for raw_key, raw, priority in found:
@@ -248,8 +249,8 @@ class StreamOps(Generic[V]):
         yield from self._quarantine(buried)
         return pulled
 
-    def _wait_then_pull(self, call: Call[list[_Pulled]], wait: float) -> Flow[list[_Pulled]]:
-        """Poll until the stream holds an item, then pull; ``[]`` when ``wait`` runs out.
+    def _wait_then_pull(self, call: Call[list[_Pulled]], deadline: float) -> Flow[list[_Pulled]]:
+        """Poll until the stream holds an item, then pull; ``[]`` at ``deadline`` (monotonic).
 
         A poll is ``size`` (a read that takes nothing, sent again after a lost
         reply): a caller cancelled, or a connection lost, while waiting loses
@@ -258,7 +259,6 @@ class StreamOps(Generic[V]):
         without taking it, hence the polls: every 2 ms at first, then at most
         every 50 ms.
         """
-        deadline = time.monotonic() + wait
         pause = _POLL_MIN
         while (remaining := deadline - time.monotonic()) > 0:
             yield Sleep(min(remaining, pause))
