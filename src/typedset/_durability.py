@@ -30,7 +30,7 @@ R = TypeVar("R")
 
 #: The operations that change data: each is followed by the wait. (Reads that return
 #: expired leases to pending change data too, but only to what any later call would.)
-DURABLE_OPS = WRITES | (RESENDABLE & {"extend", "extend_many", "quarantine", "keep_dead_letters"})
+DURABLE_OPS = WRITES | (RESENDABLE & {"extend", "extend_many", "quarantine"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,11 @@ class StreamKeys:
         """The four keys every stream script takes, in order."""
         return (self.priorities, self.values, self.cooling, self.gated)
 
+    @property
+    def dead_letter_keys(self) -> tuple[str, str, str, str, str]:
+        """The keys of the dead-letter scripts: the four of every stream script, then ``dead``."""
+        return (*self.script_keys, self.dead)
+
 
 def stream_keys(name: str) -> StreamKeys:
     check_name(name)

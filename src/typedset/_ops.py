@@ -81,8 +81,8 @@ Command: TypeAlias = "tuple[Arg, ...]"
 #: Operations whose command may be sent again after a connection failure:
 #: the reads, and the scripts whose second run changes nothing the first did
 #: not (the stream's reads and ``expire`` only end cool-downs that are over;
-#: the set's reads only return leases that are over; ``quarantine`` and
-#: ``keep_dead_letters`` record the same bytes again; ``extend`` sets the
+#: the set's reads only return leases that are over; ``quarantine`` records
+#: the same bytes again (a stream's moves nothing twice); ``extend`` sets the
 #: same lease's deadline again; ``claim_name`` finds its own marker). ``ack``
 #: and ``release`` are writes: a second run would answer ``False`` for a
 #: lease the first ended, so the caller is told the outcome is unknown instead.
@@ -93,14 +93,15 @@ RESENDABLE = frozenset(
         "available",
         "claim_name",
         "contains",
+        "cooling",
         "dead_letters",
         "expire",
         "extend",
         "extend_many",
+        "gated",
         "get",
         "isdisjoint",
         "iterate",
-        "keep_dead_letters",
         "leased",
         "peek",
         "peek_score",
@@ -122,6 +123,7 @@ WRITES = frozenset(
         "claim",
         "clear",
         "clear_dead_letters",
+        "cool_down",
         "decrement_all",
         "delete_below",
         "difference_update",
@@ -137,6 +139,7 @@ WRITES = frozenset(
         "requeue_dead",
         "symmetric_difference_update",
         "take",
+        "ungate",
         "union_update",
         "update",
         "update_scored",

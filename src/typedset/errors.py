@@ -36,9 +36,10 @@ class DecodeError(TypedsetError, ValueError):
     moved, raw bytes and reason, to the set's dead-letter store (see
     ``dead_letters()`` and ``requeue_dead()``); the methods that return
     several items (``take``, ``claim``, ``peek``, iteration) move such items
-    and skip them instead of raising. From a priority stream's ``s[key]`` and
-    ``get``, the value stays where it is; ``pull`` keeps undecodable values
-    in ``dead_letters()`` and skips them.
+    and skip them instead of raising. A priority stream does the same: its
+    ``s[key]`` and ``get`` raise after moving the value (with its key and
+    priority) to the stream's dead letters; ``pull``, ``values()`` and
+    ``items()`` move such values and skip them.
     """
 
     def __init__(self, raw: bytes, reason: str) -> None:

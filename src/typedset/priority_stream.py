@@ -28,7 +28,7 @@ from typing_extensions import TypeVar
 from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._durability import Durability
 from ._keys import STREAM_KIND
-from ._stream_ops import StreamOps
+from ._stream_ops import StreamDeadLetter, StreamOps
 from .protocols import AsyncClient, Serializer, SyncClient
 
 __all__ = ["AsyncPriorityStream", "PriorityStream"]
@@ -124,12 +124,23 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     * ``add_many``: one round trip, atomic; O(M log N)
     * ``decrement_all``: one round trip; O(N log N)
     * iteration, ``keys()``, ``values()``, ``items()``: one round trip per 500; O(N)
+    * ``cooling()``, ``gated()``: one round trip; O(C) and O(G) for C keys cooling
+      down and G gated keys
+    * ``ungate``, ``cool_down``: one round trip; O(1) and O(log N)
+    * ``dead_letters()``, ``requeue_dead()``: one round trip; O(D log D) and
+      O(D log N) for D dead letters
 
-    Every operation but ``clear`` and the dead-letter ones first ends the
-    cool-downs that are over, removing what ``pull(purge=False)`` kept
-    until then: O(log N) each, and each cool-down ends once, so that cost is
-    amortised. The first run of a script on a server, and the first
-    operation of a name on a client, cost one more round trip. ``==`` is
+    A value that cannot be decoded moves, with its key, raw bytes, reason
+    and priority, to the dead letters (and is logged): ``s[key]`` and
+    ``get`` raise :class:`~typedset.DecodeError` after moving it; ``pull``,
+    ``values()`` and ``items()`` skip it. ``requeue_dead()`` puts them back.
+
+    Every operation but ``clear``, ``gated``, ``ungate``, ``dead_letters``
+    and ``clear_dead_letters`` first ends the cool-downs that are over,
+    removing what ``pull(purge=False)`` kept until then: O(log N) each, and
+    each cool-down ends once, so that cost is amortised. The first run of a
+    script on a server, and the first operation of a name on a client, cost
+    one more round trip. ``==`` is
     the ``Mapping`` ABC's: it reads every item of both sides.
     """
 
@@ -191,6 +202,7 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         gate: bool = False,
         expire_in: timedelta | float = ONE_DAY,
         expire_at: datetime | None = None,
+        timeout: float | None = None,
     ) -> dict[str, V]:
         """Take up to ``count`` items, highest priority first, as ``{key: value}``.
 
@@ -201,17 +213,25 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         now (seconds or a timedelta; one day by default): re-adds are refused
         until then. Kept items can be pulled again, at their lowered
         priority, until then. Returns ``min(count, len(s))`` items, less any
-        value that cannot be decoded: that one is logged and kept in
-        ``dead_letters()`` (one more round trip).
+        value that cannot be decoded: that one is logged and moved to
+        ``dead_letters()`` (one more round trip), not replaced by another.
+
+        With ``timeout``, an empty stream is watched up to that many seconds
+        for the first item (``{}`` if none comes; ``{}`` too, at once, when
+        the first pull met only undecodable values). The wait takes nothing:
+        a task cancelled, or a connection lost, while waiting loses no item;
+        the pull itself is at most once, as without ``timeout``.
 
         >>> s.add("a", "apple", 1), s.add("b", "banana", 5)  # doctest: +SKIP
         (1.0, 5.0)
         >>> s.pull(2), s.add("b", "banana")                 # doctest: +SKIP
         ({'b': 'banana', 'a': 'apple'}, None)
 
-        One round trip; O(count log N), after ended cool-downs are swept (O(log N) each, amortised).
+        One round trip; O(count log N), after ended cool-downs are swept (O(log N) each,
+        amortised). Waiting polls (``size``, taking nothing) every 2 ms at first, then
+        every 50 ms at most, and pulls once something is there: one round trip more.
         """
-        return self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at))
+        return self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at, timeout))
 
     def increment(self, key: str, by: float = 1.0) -> float:
         """Add ``by`` to the priority of ``key``; the new priority. ``KeyError`` if absent.
@@ -260,8 +280,10 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def __getitem__(self, key: str) -> V:
         """The value of ``key`` (``s[key]``); ``KeyError`` if it holds no item.
 
-        :class:`~typedset.DecodeError` for a value that cannot be decoded (it
-        stays). One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        A value that cannot be decoded is moved (raw bytes, reason, priority)
+        to ``dead_letters()``, logged, and :class:`~typedset.DecodeError`
+        (carrying the raw bytes) is raised: one more round trip.
+        One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._flow(self._ops.get(key))
 
@@ -272,6 +294,8 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def get(self, key: str, default: object = None) -> object:
         """The value of ``key``, or ``default`` if it holds no item.
 
+        A value that cannot be decoded is moved to ``dead_letters()`` and
+        :class:`~typedset.DecodeError` is raised, as ``s[key]`` does.
         One round trip; O(1), after ended cool-downs are swept (O(log N) each, amortised).
         """
         try:
@@ -289,10 +313,12 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def contains(self, key: str) -> bool:
         """Whether ``key`` holds an item (``key in s``).
 
-        One round trip (none for a key that is not a ``str``: it never holds
-        one); O(1), after ended cool-downs are swept (O(log N) each, amortised).
+        ``TypeError`` for a key that is not a ``str``, before any I/O (``in``
+        answers ``False`` for one instead, as the sets' ``in`` does for an
+        item of another type). One round trip; O(1), after ended cool-downs
+        are swept (O(log N) each, amortised).
         """
-        return self._flow(self._ops.contains(key))
+        return self._call(self._ops.contains(key))
 
     def size(self) -> int:
         """The number of items (``len(s)``).
@@ -302,8 +328,12 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         return self._call(self._ops.size())
 
     def __contains__(self, key: object) -> bool:
-        """``key in s``: :meth:`contains`. One round trip; O(1)."""
-        return self.contains(cast("str", key))  # a key that is not a str: False, no I/O
+        """``key in s``: :meth:`contains`. One round trip; O(1).
+
+        A key that is not a ``str`` holds no item: ``False``, with no I/O
+        (``==`` against a mapping with other keys answers instead of raising).
+        """
+        return isinstance(key, str) and self.contains(key)
 
     def __len__(self) -> int:
         """``len(s)``: :meth:`size`. One round trip; O(1).
@@ -337,8 +367,8 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def values(self) -> ValuesView[V]:
         """Values in priority order, fetched with their keys in pages of 500.
 
-        A value that cannot be decoded is logged and skipped (``s[key]`` raises
-        :class:`~typedset.DecodeError` for it).
+        A value that cannot be decoded is moved to ``dead_letters()``, logged
+        and skipped (one more round trip for the page that met it).
 
         N // 500 + 1 round trips, O(N), made as the view is iterated (the
         asyncio twin makes them before returning its list).
@@ -348,6 +378,8 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def items(self) -> ItemsView[str, V]:
         """``(key, value)`` pairs in priority order, in pages of 500; undecodable ones skipped.
 
+        Those move to ``dead_letters()`` as ``values()`` says.
+
         N // 500 + 1 round trips, O(N), made as the view is iterated (the
         asyncio twin makes them before returning its list).
         """
@@ -355,12 +387,23 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
 
     # --- dead letters ------------------------------------------------------------
 
-    def dead_letters(self) -> dict[str, bytes]:
-        """Values ``pull`` could not decode, by key, as raw bytes.
+    def dead_letters(self) -> list[StreamDeadLetter]:
+        """The values that could not be decoded, oldest first, with key, reason and priority.
 
-        One round trip; O(D) for D dead letters.
+        One per key: a key's later dead letter replaces its earlier one.
+        One round trip; O(D log D) for D dead letters (sorted here).
         """
         return self._call(self._ops.dead_letters())
+
+    def requeue_dead(self) -> int:
+        """Put every dead letter back, with its key and priority; return how many.
+
+        Each goes back as ``add(readd=True)`` would: its key's gate and
+        cool-down are lifted. A key that holds an item again keeps it, and
+        its dead letter stays. Atomic. One round trip; O(D log N) for D dead
+        letters, after ended cool-downs are swept (O(log N) each, amortised).
+        """
+        return self._call(self._ops.requeue_dead())
 
     def clear_dead_letters(self) -> int:
         """Delete the dead-letter store; 1 if there was one.
@@ -368,6 +411,46 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         One round trip; O(D) for D dead letters.
         """
         return self._call(self._ops.clear_dead_letters())
+
+    # --- cool-downs and gates ------------------------------------------------------
+
+    def cooling(self) -> dict[str, datetime]:
+        """The keys cooling down, each with when its cool-down ends, soonest first.
+
+        Deadlines are the server's clock, as aware UTC datetimes.
+        One round trip; O(C) for C keys cooling down, after ended cool-downs are swept.
+        """
+        return self._call(self._ops.cooling())
+
+    def gated(self) -> set[str]:
+        """The gated keys: re-adding them is refused until ``readd=True`` or ``ungate``.
+
+        A gate has no deadline. One round trip; O(G) for G gated keys.
+        """
+        return self._call(self._ops.gated())
+
+    def ungate(self, key: str) -> bool:
+        """Lift the gate of ``key``; whether it was gated. Its cool-down, if any, stays.
+
+        One round trip; O(1).
+        """
+        return self._call(self._ops.ungate(key))
+
+    def cool_down(self, key: str, until: datetime | timedelta | float) -> datetime:
+        """Make ``key`` cool down until ``until``; the deadline, on the server's clock.
+
+        ``until`` is an aware datetime, or a timedelta or seconds from now
+        (``pull``'s ``expire_at`` and ``expire_in``). Starts, moves or ends
+        the key's cool-down: re-adding it is refused until then. When it ends
+        (here, for a time not in the future), the item the key holds, if any,
+        leaves the stream, as one ``pull(purge=False)`` kept does.
+
+        >>> s.cool_down("spam", timedelta(hours=1))          # doctest: +SKIP
+        datetime.datetime(2026, 1, 1, 13, 0, tzinfo=datetime.timezone.utc)
+
+        One round trip; O(log N), after ended cool-downs are swept (O(log N) each, amortised).
+        """
+        return self._call(self._ops.cool_down(key, until))
 
 
 class _Values(ValuesView[V]):
@@ -451,8 +534,9 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
         gate: bool = False,
         expire_in: timedelta | float = ONE_DAY,
         expire_at: datetime | None = None,
+        timeout: float | None = None,
     ) -> dict[str, V]:
-        return await self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at))
+        return await self._flow(self._ops.pull(count, purge, gate, expire_in, expire_at, timeout))
 
     async def increment(self, key: str, by: float = 1.0) -> float:
         return await self._call(self._ops.increment(key, by))
@@ -486,7 +570,7 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
         return await self._call(self._ops.priority(key))
 
     async def contains(self, key: str) -> bool:
-        return await self._flow(self._ops.contains(key))
+        return await self._call(self._ops.contains(key))
 
     async def size(self) -> int:
         return await self._call(self._ops.size())
@@ -506,11 +590,26 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
     async def items(self) -> list[tuple[str, V]]:
         return [(key, cast("V", value)) async for key, value in self._walk(with_values=True)]
 
-    async def dead_letters(self) -> dict[str, bytes]:
+    async def dead_letters(self) -> list[StreamDeadLetter]:
         return await self._call(self._ops.dead_letters())
+
+    async def requeue_dead(self) -> int:
+        return await self._call(self._ops.requeue_dead())
 
     async def clear_dead_letters(self) -> int:
         return await self._call(self._ops.clear_dead_letters())
+
+    async def cooling(self) -> dict[str, datetime]:
+        return await self._call(self._ops.cooling())
+
+    async def gated(self) -> set[str]:
+        return await self._call(self._ops.gated())
+
+    async def ungate(self, key: str) -> bool:
+        return await self._call(self._ops.ungate(key))
+
+    async def cool_down(self, key: str, until: datetime | timedelta | float) -> datetime:
+        return await self._call(self._ops.cool_down(key, until))
 
 
 share_docs(

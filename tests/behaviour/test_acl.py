@@ -96,6 +96,7 @@ COMMANDS = (
     "sadd",
     "set",
     "sismember",
+    "smembers",
     "srem",
     "time",
     "zadd",
@@ -530,8 +531,17 @@ def run_stream(client: Any, name: str) -> None:
     p.clear()
     p.add_many([("k", '"ok"', 2.0), ("bad", "not json", 1.0)], readd=True)
     assert PriorityStream(client, name, serializer=JsonCodec()).pull(2) == {"k": "ok"}
-    assert p.dead_letters() == {"bad": b"not json"}
-    assert p.clear_dead_letters() == 1
+    assert [(d.key, d.raw) for d in p.dead_letters()] == [("bad", b"not json")]
+    assert p.requeue_dead() == 1
+    assert p.pull(timeout=0.01) == {"bad": "not json"}
+    assert p.pull(timeout=0.01) == {}
+    assert p.clear_dead_letters() == 0
+    assert p.cool_down("c", timedelta(hours=1)) > datetime.now(timezone.utc)
+    assert list(p.cooling()) == ["c", "k", "bad"]
+    assert p.add("g", "v") == 1.0
+    assert p.pull(gate=True) == {"g": "v"}
+    assert p.gated() == {"g"}
+    assert p.ungate("g")
     p.clear()
     assert len(p) == 0
 
@@ -569,8 +579,17 @@ async def run_async_stream(client: Any, name: str) -> None:
     await p.clear()
     await p.add_many([("k", '"ok"', 2.0), ("bad", "not json", 1.0)], readd=True)
     assert await AsyncPriorityStream(client, name, serializer=JsonCodec()).pull(2) == {"k": "ok"}
-    assert await p.dead_letters() == {"bad": b"not json"}
-    assert await p.clear_dead_letters() == 1
+    assert [(d.key, d.raw) for d in await p.dead_letters()] == [("bad", b"not json")]
+    assert await p.requeue_dead() == 1
+    assert await p.pull(timeout=0.01) == {"bad": "not json"}
+    assert await p.pull(timeout=0.01) == {}
+    assert await p.clear_dead_letters() == 0
+    assert await p.cool_down("c", timedelta(hours=1)) > datetime.now(timezone.utc)
+    assert list(await p.cooling()) == ["c", "k", "bad"]
+    assert await p.add("g", "v") == 1.0
+    assert await p.pull(gate=True) == {"g": "v"}
+    assert await p.gated() == {"g"}
+    assert await p.ungate("g")
     await p.clear()
     assert await p.size() == 0
 

@@ -99,12 +99,15 @@ def test_pull_returns_every_good_item_and_keeps_bad_keys_and_values(
     r.hset(values, b"\xffkey", b'{"id": 9}')
     r.hset(values, b"bad-value", b"\xff not json")
     assert s.pull(10) == {"one": Task(1), "two": Task(2)}
-    letters = {key.encode("utf-8", "surrogateescape"): raw for key, raw in s.dead_letters().items()}
-    assert letters == {b"\xffkey": b'{"id": 9}', b"bad-value": b"\xff not json"}
+    letters = {
+        letter.key.encode("utf-8", "surrogateescape"): (letter.raw, letter.score)
+        for letter in s.dead_letters()
+    }
+    assert letters == {b"\xffkey": (b'{"id": 9}', 9.0), b"bad-value": (b"\xff not json", 7.0)}
     assert len(s) == 0
 
 
-def test_stream_iteration_skips_keys_that_are_not_utf8(
+def test_stream_iteration_moves_keys_that_are_not_utf8_to_the_dead_letters(
     flavour: Flavour, client: redis.Redis, r: redis.Redis, name: str
 ) -> None:
     s = flavour(PriorityStream(client, name))
@@ -113,5 +116,9 @@ def test_stream_iteration_skips_keys_that_are_not_utf8(
     r.hset(f"{{{name}}}:values", b"\xff", b"2")
     assert list(s) == ["a", "c"]
     assert dict(s.items()) == {"a": "1", "c": "3"}
-    assert len(s) == 3  # still there, for pull to hand to the dead letters
-    assert s.delete_below(2.5) == ["\udcff", "c"]  # named with the bytes kept as surrogates
+    assert len(s) == 2  # moved, with its value and priority
+    [letter] = s.dead_letters()
+    assert (letter.key, letter.raw, letter.score) == ("\udcff", b"2", 2.0)  # bytes as surrogates
+    r.zadd(name, {b"\xfe": 2.0})
+    r.hset(f"{{{name}}}:values", b"\xfe", b"2")
+    assert s.delete_below(2.5) == ["\udcfe", "c"]  # named with the bytes kept as surrogates

@@ -10,7 +10,8 @@
 -- ARGV[4]  minus the decay: what a kept item's priority changes by
 -- ARGV[5]  "in" (ARGV[6] is seconds from now, >= 0) or "at" (ARGV[6] is a Unix time)
 -- ARGV[6]  when the cool-down ends
--- Returns  {key1, value1, key2, value2, ...}, highest priority first (ties: key bytes, descending).
+-- Returns  {key1, value1, priority1, key2, ...}, highest priority first (ties: key bytes,
+--          descending); each priority as it was before the pull, as Redis prints it.
 local priorities, values, cooling, gated, now_text, now = open_stream()
 local count, purge, gate = tonumber(ARGV[1]), ARGV[2] == '1', ARGV[3] == '1'
 local deadline = tonumber(ARGV[6])
@@ -20,9 +21,12 @@ if ARGV[5] == 'in' then deadline = now + deadline end
 local over = deadline <= now
 local deadline_text = time_text(deadline)
 local out = {}
-for _, key in ipairs(redis.call('ZREVRANGE', priorities, 0, count - 1)) do
+local found = redis.call('ZREVRANGE', priorities, 0, count - 1, 'WITHSCORES')
+for i = 1, #found, 2 do
+  local key = found[i]
   out[#out + 1] = key
   out[#out + 1] = redis.call('HGET', values, key)
+  out[#out + 1] = found[i + 1]
   if purge or over then
     remove_items(priorities, values, {key})
   else

@@ -5,10 +5,14 @@
 coroutines, the views as lists) and the constructor of
 :class:`~typedset.testing.MemoryPriorityStream`, ``clock`` included; its
 state lives in that blocking model, so the semantics are written once.
+``pull(timeout=)`` polls that model every few milliseconds with
+``asyncio.sleep``, as the asyncio set models wait, so an item another task
+adds is seen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
@@ -18,8 +22,9 @@ from typing_extensions import TypeVar
 
 from .._base import default_codec, share_docs
 from .._durability import Durability
+from .._stream_ops import StreamDeadLetter
 from ..protocols import Serializer
-from .aio_model import ONE_DAY, each
+from .aio_model import ONE_DAY, POLL, each
 from .stream_model import MemoryPriorityStream
 
 __all__ = ["AsyncMemoryPriorityStream"]
@@ -104,10 +109,24 @@ class AsyncMemoryPriorityStream(Generic[V]):
         gate: bool = False,
         expire_in: timedelta | float = ONE_DAY,
         expire_at: datetime | None = None,
+        timeout: float | None = None,
     ) -> dict[str, V]:
-        return self._model.pull(
-            count, purge=purge, gate=gate, expire_in=expire_in, expire_at=expire_at
-        )
+        def attempt() -> dict[str, V]:
+            return self._model.pull(
+                count,
+                purge=purge,
+                gate=gate,
+                expire_in=expire_in,
+                expire_at=expire_at,
+                timeout=timeout,
+            )
+
+        found = attempt()  # checks every argument first, as the real pull does
+        deadline = time.monotonic() + (timeout or 0.0)
+        while not found and (remaining := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(POLL, remaining))
+            found = attempt()
+        return found
 
     async def increment(self, key: str, by: float = 1.0) -> float:
         return self._model.increment(key, by)
@@ -158,11 +177,26 @@ class AsyncMemoryPriorityStream(Generic[V]):
         """``(key, value)`` pairs in priority order. O(N log N)."""
         return list(self._model.items())
 
-    async def dead_letters(self) -> dict[str, bytes]:
+    async def dead_letters(self) -> list[StreamDeadLetter]:
         return self._model.dead_letters()
+
+    async def requeue_dead(self) -> int:
+        return self._model.requeue_dead()
 
     async def clear_dead_letters(self) -> int:
         return self._model.clear_dead_letters()
+
+    async def cooling(self) -> dict[str, datetime]:
+        return self._model.cooling()
+
+    async def gated(self) -> set[str]:
+        return self._model.gated()
+
+    async def ungate(self, key: str) -> bool:
+        return self._model.ungate(key)
+
+    async def cool_down(self, key: str, until: datetime | timedelta | float) -> datetime:
+        return self._model.cool_down(key, until)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, serializer={self.serializer!r})"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
 from .._durability import Durability
+from .._stream_ops import StreamDeadLetter
+from ..errors import DecodeError
 from ..protocols import Serializer
 from .model import MemoryCollection, encode_with, number
 
@@ -38,6 +40,27 @@ def _key(key: object) -> str:
     if not isinstance(key, str):
         raise TypeError(f"stream keys must be str, not {type(key).__name__}")
     return key
+
+
+def _seconds(value: object, what: str) -> float:
+    """Seconds >= 0 and finite, from a timedelta or a number."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else number(value, what)
+    if seconds < 0 or math.isinf(seconds):
+        raise ValueError(f"{what} must be >= 0 and finite, not {value!r}")
+    return seconds
+
+
+def _when(value: datetime | timedelta | float, now: float, what: str) -> float:
+    """The Unix time ``value`` names: an aware datetime, or seconds from ``now``."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{what} must be timezone-aware")
+        return value.timestamp()
+    return now + _seconds(value, what)
+
+
+def _utc(when: float) -> datetime:
+    return datetime.fromtimestamp(when, tz=timezone.utc)
 
 
 class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
@@ -83,6 +106,7 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         self._items: dict[str, tuple[bytes, float]] = {}  # key -> (encoded value, priority)
         self._cooling: dict[str, float] = {}  # key -> when its cool-down ends
         self._gated: set[str] = set()
+        self._dead: dict[str, StreamDeadLetter] = {}  # key -> its latest dead letter
 
     # --- internals -------------------------------------------------------------
 
@@ -99,6 +123,30 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         return sorted(
             self._items, key=lambda key: (self._items[key][1], key.encode()), reverse=True
         )
+
+    def _decoded(self, key: str, data: bytes, priority: float) -> V | DecodeError:
+        """The value; or, when it does not decode, the error, after the value (and
+        the item, if the key still holds it) moved to the dead letters."""
+        try:
+            return self._serializer.loads(data)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            self._items.pop(key, None)
+            self._dead[key] = StreamDeadLetter(
+                raw=data, reason=reason, score=priority, at=self._clock(), key=key
+            )
+            return DecodeError(data, reason)
+
+    def _walk(self) -> list[tuple[str, V]]:
+        """``(key, value)`` in priority order, the undecodable ones moved aside."""
+        self._sweep()
+        walked: list[tuple[str, V]] = []
+        for key in self._ordered():
+            data, priority = self._items[key]
+            value = self._decoded(key, data, priority)
+            if not isinstance(value, DecodeError):
+                walked.append((key, value))
+        return walked
 
     # --- the public API ----------------------------------------------------------
 
@@ -144,8 +192,13 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         gate: bool = False,
         expire_in: timedelta | float = timedelta(days=1),
         expire_at: datetime | None = None,
+        timeout: float | None = None,
     ) -> dict[str, V]:
-        """Take up to ``count`` items, highest priority first, as ``{key: value}``. O(N log N)."""
+        """Take up to ``count`` items, highest priority first, as ``{key: value}``. O(N log N).
+
+        ``timeout`` is checked, not waited: nothing else can add meanwhile.
+        Undecodable values move to ``dead_letters()`` and are skipped.
+        """
         given = cast(object, count)  # an untyped caller may pass anything
         if isinstance(given, bool) or not isinstance(given, int):
             raise TypeError("count must be an int")
@@ -153,20 +206,18 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
             raise ValueError("count must be >= 1")
         now = self._clock()
         if expire_at is not None:
-            if expire_at.tzinfo is None:
-                raise ValueError("expire_at must be timezone-aware")
-            deadline = expire_at.timestamp()
+            deadline = _when(expire_at, now, "expire_at")
         else:
-            seconds = expire_in.total_seconds() if isinstance(expire_in, timedelta) else expire_in
-            if _finite(seconds, "expire_in") < 0:
-                raise ValueError("expire_in must be >= 0")
-            deadline = now + seconds
+            deadline = _when(expire_in, now, "expire_in")
+        if timeout is not None:
+            _seconds(timeout, "timeout")
         self._sweep()
         over = deadline <= now
         pulled: dict[str, V] = {}
+        taken: list[tuple[str, bytes, float]] = []
         for key in self._ordered()[:count]:
             data, priority = self._items[key]
-            pulled[key] = self._serializer.loads(data)
+            taken.append((key, data, priority))
             if purge or over:
                 del self._items[key]
             else:
@@ -177,6 +228,10 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
                 self._cooling.pop(key, None)
             else:
                 self._cooling[key] = deadline
+        for key, data, priority in taken:
+            value = self._decoded(key, data, priority)
+            if not isinstance(value, DecodeError):
+                pulled[key] = value
         return pulled
 
     def increment(self, key: str, by: float = 1.0) -> float:
@@ -209,7 +264,7 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         return below
 
     def clear(self) -> None:
-        """Remove every item, gate and cool-down. O(N)."""
+        """Remove every item, gate and cool-down (dead letters are kept). O(N)."""
         self._items.clear()
         self._cooling.clear()
         self._gated.clear()
@@ -221,11 +276,17 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
     # --- reads ---------------------------------------------------------------
 
     def __getitem__(self, key: str) -> V:
-        """The value of ``key``; ``KeyError`` if it holds no item. O(1)."""
+        """The value of ``key``; ``KeyError`` if it holds no item. O(1).
+
+        ``DecodeError`` for a value that does not decode, after it moved to ``dead_letters()``.
+        """
         self._sweep()
         if key not in self._items:
             raise KeyError(key)
-        return self._serializer.loads(self._items[key][0])
+        value = self._decoded(key, *self._items[key])
+        if isinstance(value, DecodeError):
+            raise value
+        return value
 
     @overload
     def get(self, key: str, default: None = None) -> V | None: ...
@@ -245,9 +306,10 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         return None if found is None else found[1]
 
     def contains(self, key: str) -> bool:
-        """Whether ``key`` holds an item (``key in s``). O(1)."""
+        """Whether ``key`` holds an item (``key in s``); ``TypeError`` for a key not a str. O(1)."""
+        checked = _key(key)
         self._sweep()
-        return key in self._items
+        return checked in self._items
 
     def size(self) -> int:
         """The number of items (``len(s)``). O(1)."""
@@ -272,20 +334,96 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         return KeysView(self)
 
     def values(self) -> ValuesView[V]:
-        """Values in priority order. O(N log N) to iterate."""
-        return ValuesView(self)
+        """Values in priority order; undecodable ones moved aside. O(N log N) to iterate."""
+        return _Values(self)
 
     def items(self) -> ItemsView[str, V]:
-        """``(key, value)`` pairs in priority order. O(N log N) to iterate."""
-        return ItemsView(self)
+        """``(key, value)`` pairs in priority order; undecodable ones moved aside. O(N log N)."""
+        return _Items(self)
 
-    def dead_letters(self) -> dict[str, bytes]:
-        """Always empty: every value here was encoded by the model's own codec. O(1)."""
-        return {}
+    # --- dead letters ------------------------------------------------------------
+
+    def dead_letters(self) -> list[StreamDeadLetter]:
+        """The values that did not decode, oldest first (then by key). O(D log D).
+
+        Values written through the model always decode; a test may store
+        other bytes in it to see them land here.
+        """
+        return sorted(
+            self._dead.values(), key=lambda d: (d.at, d.key.encode("utf-8", "surrogateescape"))
+        )
+
+    def requeue_dead(self) -> int:
+        """Put every dead letter back with its key and priority, gate and cool-down lifted.
+
+        A key that holds an item again keeps it, and its dead letter stays. O(D).
+        """
+        self._sweep()
+        back = [key for key in self._dead if key not in self._items]
+        for key in back:
+            letter = self._dead.pop(key)
+            self._gated.discard(key)
+            self._cooling.pop(key, None)
+            self._items[key] = (letter.raw, letter.score)
+        return len(back)
 
     def clear_dead_letters(self) -> int:
-        """Nothing to delete (see ``dead_letters``): 0. O(1)."""
-        return 0
+        """Delete the dead letters; 1 if there were any. O(1)."""
+        had = int(bool(self._dead))
+        self._dead.clear()
+        return had
+
+    # --- cool-downs and gates ------------------------------------------------------
+
+    def cooling(self) -> dict[str, datetime]:
+        """The keys cooling down with their deadlines (aware UTC), soonest first. O(C log C)."""
+        self._sweep()
+        ordered = sorted(self._cooling.items(), key=lambda kv: (kv[1], kv[0].encode()))
+        return {key: _utc(deadline) for key, deadline in ordered}
+
+    def gated(self) -> set[str]:
+        """The gated keys. O(G)."""
+        return set(self._gated)
+
+    def ungate(self, key: str) -> bool:
+        """Lift the gate of ``key``; whether it was gated. O(1)."""
+        checked = _key(key)
+        gated = checked in self._gated
+        self._gated.discard(checked)
+        return gated
+
+    def cool_down(self, key: str, until: datetime | timedelta | float) -> datetime:
+        """Make ``key`` cool down until ``until``; the deadline. O(1).
+
+        When it ends (at once, for a time not in the future) the key's item, if any, leaves.
+        """
+        checked = _key(key)
+        now = self._clock()
+        deadline = _when(until, now, "until")
+        self._sweep()
+        self._cooling[checked] = deadline
+        if deadline <= now:
+            self._sweep()
+        return _utc(deadline)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r}, serializer={self._serializer!r})"
+
+
+class _Values(ValuesView[V]):
+    def __init__(self, stream: MemoryPriorityStream[V]) -> None:
+        super().__init__(stream)
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[V]:
+        walked = self._stream._walk()  # pyright: ignore[reportPrivateUsage]  (its own view)
+        return (value for _, value in walked)
+
+
+class _Items(ItemsView[str, V]):
+    def __init__(self, stream: MemoryPriorityStream[V]) -> None:
+        super().__init__(stream)
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[str, V]]:
+        return iter(self._stream._walk())  # pyright: ignore[reportPrivateUsage]  (see _Values)

@@ -1,7 +1,8 @@
 -- lib/stream: what every PriorityStream script shares (prepended by "-- uses: stream").
 -- Every stream script takes the same four keys, all in one cluster slot:
 --   KEYS[1] priorities ZSET (at exactly the stream's name), KEYS[2] values HASH,
---   KEYS[3] cool-downs ZSET (key -> deadline in server time), KEYS[4] gated SET.
+--   KEYS[3] cool-downs ZSET (key -> deadline in server time), KEYS[4] gated SET;
+--   the dead-letter scripts take KEYS[5] too, the dead-letter HASH (key -> record).
 -- An item is a member of the priorities ZSET together with its field in the
 -- values HASH; every script keeps the two in step.
 -- uses: clock, chunks
@@ -20,6 +21,23 @@ local function sweep(priorities, values, cooling, now_text)
   in_chunks('ZREM', cooling, ended)
   remove_items(priorities, values, ended)
   return ended
+end
+
+-- Record RAW, the value KEY held, in the dead-letter HASH: a JSON header
+-- {reason, priority, at} (PRIORITY as Redis printed it, "" if unknown; AT the
+-- server time), a newline, then the raw bytes as they were (any bytes: JSON
+-- could not hold them). A JSON text has no raw newline, so the first one ends it.
+local function bury_value(dead, key, raw, reason, priority, now_text)
+  local header = cjson.encode({reason = reason, priority = priority, at = now_text})
+  redis.call('HSET', dead, key, header .. '\n' .. raw)
+end
+
+-- The raw value and the priority (text; "0" if unknown) of a bury_value record.
+local function unbury_value(record)
+  local newline = string.find(record, '\n', 1, true)
+  local priority = cjson.decode(string.sub(record, 1, newline - 1)).priority
+  if priority == nil or priority == '' then priority = '0' end
+  return string.sub(record, newline + 1), priority
 end
 
 -- The start of every stream script: its keys and the time, after the sweep.
