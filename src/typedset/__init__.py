@@ -8,6 +8,7 @@ See the README for a tour and ``typedset.aio`` for the asyncio twins.
 
 from ._durability import Durability
 from ._set_ops import DeadLetter, Lease
+from ._stream_ops import StreamDeadLetter
 from .codecs import (
     BytesCodec,
     JsonCodec,
@@ -47,6 +48,7 @@ __all__ = [
     "Serializer",
     "SortedSet",
     "StrCodec",
+    "StreamDeadLetter",
     "TimeSortedSet",
     "TypedsetError",
 ]
