@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -350,3 +351,25 @@ def test_a_killed_migration_process_is_finished_by_running_the_command_again(
     assert main(["migrate-good-redis", server.url, name]) == 0
     assert "(resumed)" in capsys.readouterr().out
     assert_all_moved(gr, name, data)
+
+
+def test_merging_puts_no_cool_down_on_a_waiting_item(gr: redis.Redis, name: str) -> None:
+    """The stream removes a cooling key's item when the cool-down ends: a cool-down merged onto a
+    waiting item (one side's pull, the other side's add) would lose an item never handed out."""
+    typed = PriorityStream(gr, name, serializer=BytesCodec())
+    typed.add("pulled-here", b"typed", 1)
+    assert typed.pull(expire_in=timedelta(hours=1)) == {"pulled-here": b"typed"}  # cooling
+    typed.add("waiting-here", b"typed waiting", 2)
+    s, t, _, exp = good_redis_keys(name)
+    gr.sadd(":ps:keys", name)
+    gr.hset(t, "pulled-here", b"good-redis waiting")  # psadd in good-redis: a waiting item
+    gr.zadd(s, {"pulled-here": 5})
+    gr.zadd(exp, {"waiting-here": int(time.time()) - 60})  # pulled in good-redis; cool-down over
+    report = migrate(gr, name, merge=True)
+    assert (report.items, report.merged, report.cool_downs, report.lifted) == (1, 0, 0, 2)
+    assert stream_state(gr, name)[3] == {}  # no cool-down left on a key holding an item
+    assert dict(typed.items()) == {
+        "pulled-here": b"good-redis waiting",
+        "waiting-here": b"typed waiting",
+    }  # both still there after the stream's sweep (its operations end cool-downs first)
+    assert typed.pull(2) == {"pulled-here": b"good-redis waiting", "waiting-here": b"typed waiting"}

@@ -42,7 +42,10 @@ What moves, and how:
   good-redis's ``psexpire`` would have removed it;
 * with ``merge=True``, a key the stream already holds keeps one value (the
   good-redis one) and the sum of both priorities, as a re-add would; gates
-  join, and the later cool-down wins.
+  join, and the later cool-down wins, except on a key where either side
+  holds a waiting item (one not cooling down): a cool-down there is lifted
+  (counted in ``lifted``), since the stream removes a cooling key's item
+  when the cool-down ends and that item was never handed out.
 
 good-redis runs on one server (its scripts touch undeclared keys), so the
 migration takes a standalone client. Stop good-redis's writers first: what
@@ -80,8 +83,9 @@ class MigrationReport:
     ``items`` values moved (``unprioritised`` of them without a priority,
     given 0; ``merged`` into a key the stream held), ``phantoms``
     priorities without a value (dropped), ``gates`` and ``cool_downs`` moved,
-    ``cool_downs_over`` of the stream's cool-downs already ended at the end
-    (their kept items go at its next operation), ``chunks`` scripts run,
+    ``lifted`` cool-downs of either side lifted from a key holding a waiting
+    item (only when merging), ``cool_downs_over`` of the stream's cool-downs
+    already ended at the end (their kept items go at its next operation), ``chunks`` scripts run,
     ``resumed`` whether an earlier, interrupted run had started it, and
     ``stream_items`` the items the stream holds at the end.
     """
@@ -94,6 +98,7 @@ class MigrationReport:
     phantoms: int = 0
     gates: int = 0
     cool_downs: int = 0
+    lifted: int = 0
     cool_downs_over: int = 0
     chunks: int = 0
     resumed: bool = False
@@ -101,13 +106,14 @@ class MigrationReport:
 
     def add(self, counts: Sequence[int]) -> None:
         """Count one chunk's reply (``lua/good_redis_migrate.lua``). No I/O."""
-        items, unprioritised, merged, phantoms, gates, cool_downs = counts
+        items, unprioritised, merged, phantoms, gates, cool_downs, lifted = counts
         self.items += items
         self.unprioritised += unprioritised
         self.merged += merged
         self.phantoms += phantoms
         self.gates += gates
         self.cool_downs += cool_downs
+        self.lifted += lifted
         self.chunks += 1
 
     def as_dict(self) -> dict[str, Any]:
