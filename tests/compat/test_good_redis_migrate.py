@@ -373,3 +373,42 @@ def test_merging_puts_no_cool_down_on_a_waiting_item(gr: redis.Redis, name: str)
         "waiting-here": b"typed waiting",
     }  # both still there after the stream's sweep (its operations end cool-downs first)
     assert typed.pull(2) == {"pulled-here": b"good-redis waiting", "waiting-here": b"typed waiting"}
+
+
+def test_two_runs_started_together_into_two_targets_do_not_split_the_stream(
+    gr: redis.Redis, name: str, server: Server
+) -> None:
+    data = write_good_redis_stream(gr, name)
+    elsewhere = name + "-elsewhere"
+
+    class Racing(redis.Redis):
+        """A client whose first EXISTS lets another run start first (it moves one chunk)."""
+
+        raced = False
+
+        def exists(self, *names: Any) -> Any:
+            if not self.raced:
+                self.raced = True
+
+                def interrupt(report: MigrationReport) -> None:
+                    raise KeyboardInterrupt
+
+                with pytest.raises(KeyboardInterrupt):
+                    migrate(gr, name, target=elsewhere, chunk=100, progress=interrupt)
+            return super().exists(*names)
+
+    racing = Racing.from_url(server.url)
+    try:
+        with pytest.raises(MigrationError, match="under way"):
+            migrate(racing, name, chunk=100)
+    finally:
+        racing.close()
+    try:
+        assert racing.raced
+        assert stream_state(gr, name) == ({}, {}, set(), {})  # nothing went into the other target
+        report = migrate(gr, name, target=elsewhere, chunk=100)  # the run under way finishes
+        assert report.resumed
+        assert report.items == len(data.values) - 100
+        assert_all_moved(gr, name, data, target=elsewhere)
+    finally:
+        delete_collection(gr, elsewhere)

@@ -188,14 +188,8 @@ def _check_start(client: redis.Redis, name: str, target: str, merge: bool) -> bo
     kind = client.get(keys.kind)
     if kind is not None and _text(kind) != STREAM_KIND:
         raise NameClashError(target, _text(kind), STREAM_KIND)
-    under_way = client.get(marker_key(name))
-    if under_way is not None:
-        if _text(under_way) != target:
-            raise MigrationError(
-                f"a migration of {name!r} into {_text(under_way)!r} is under way: "
-                f"finish it (target {_text(under_way)!r}) first"
-            )
-        return True
+    if client.get(marker_key(name)) is not None:
+        return _join(client, name, target)
     if not client.exists(*good_redis_keys(name)):
         raise MigrationError(
             f"no good-redis stream {name!r} here (none of {name}:s, :t, :exc, :exp)"
@@ -205,8 +199,22 @@ def _check_start(client: redis.Redis, name: str, target: str, merge: bool) -> bo
             f"the stream {target!r} already holds items, gates or cool-downs: "
             "merge into it (--merge), or choose another target (--to)"
         )
-    client.set(marker_key(name), target)
+    # NX: of two runs started together, into two targets, one must not overwrite the other's
+    # marker and split the stream between them
+    if not client.set(marker_key(name), target, nx=True):
+        return _join(client, name, target)
     return False
+
+
+def _join(client: redis.Redis, name: str, target: str) -> bool:
+    """Resume the migration under way, if into ``target``; :class:`MigrationError` else."""
+    under_way = client.get(marker_key(name))
+    if under_way is not None and _text(under_way) != target:
+        raise MigrationError(
+            f"a migration of {name!r} into {_text(under_way)!r} is under way: "
+            f"finish it (target {_text(under_way)!r}) first"
+        )
+    return True
 
 
 def _batches(client: redis.Redis, name: str, chunk: int) -> Iterator[list[Any]]:
