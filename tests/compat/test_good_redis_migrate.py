@@ -397,7 +397,7 @@ def test_two_runs_started_together_into_two_targets_do_not_split_the_stream(
                     migrate(gr, name, target=elsewhere, chunk=100, progress=interrupt)
             return super().exists(*names)
 
-    racing = Racing.from_url(server.url)
+    racing = Racing(connection_pool=redis.ConnectionPool.from_url(server.url))
     try:
         with pytest.raises(MigrationError, match="under way"):
             migrate(racing, name, chunk=100)
