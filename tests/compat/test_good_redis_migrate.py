@@ -412,3 +412,28 @@ def test_two_runs_started_together_into_two_targets_do_not_split_the_stream(
         assert_all_moved(gr, name, data, target=elsewhere)
     finally:
         delete_collection(gr, elsewhere)
+
+
+def test_a_client_that_decodes_replies_moves_keys_that_are_not_utf8(
+    gr: redis.Redis, name: str, server: Server
+) -> None:
+    s, t, exc, exp = good_redis_keys(name)
+    gr.hset(t, mapping={b"\xff\xfe": b"binary key", "text": "text key", b"\xc3(": b"unscored"})
+    gr.zadd(s, {b"\xff\xfe": 2, b"text": 1})
+    gr.sadd(exc, b"\xfa gated")
+    gr.zadd(exp, {b"\xfb cooling": int(time.time()) + 600})
+    decoding = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        report = migrate(decoding, name, chunk=1)
+    finally:
+        decoding.close()
+    assert (report.items, report.unprioritised, report.gates, report.cool_downs) == (3, 1, 1, 1)
+    keys = stream_keys(name)
+    assert gr.hgetall(keys.values) == {
+        b"\xff\xfe": b"binary key",
+        b"text": b"text key",
+        b"\xc3(": b"unscored",
+    }
+    assert gr.smembers(keys.gated) == {b"\xfa gated"}
+    assert gr.zrange(keys.cooling, 0, -1) == [b"\xfb cooling"]
+    assert left_in_good_redis(gr, name) == set()

@@ -60,6 +60,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 import redis
+from redis.client import NEVER_DECODE
 
 from ..._keys import STREAM_KIND, stream_keys
 from ..._scripts import load
@@ -225,11 +226,23 @@ def _batches(client: redis.Redis, name: str, chunk: int) -> Iterator[list[Any]]:
     """
     priorities, values, gated, cooling = good_redis_keys(name)
     for ranked in (priorities, cooling):
-        while batch := list(client.zrange(ranked, 0, chunk - 1)):  # pyright: ignore[reportUnknownMemberType]
+        while batch := list(_raw_reply(client, "ZRANGE", ranked, 0, chunk - 1)):
             yield batch
         if ranked == priorities:
-            yield from _scanned(lambda cursor: client.hscan(values, cursor, count=chunk))
-            yield from _scanned(lambda cursor: client.sscan(gated, cursor, count=chunk))
+            yield from _scanned(
+                lambda cursor: _raw_reply(client, "HSCAN", values, cursor, "COUNT", chunk)
+            )
+            yield from _scanned(
+                lambda cursor: _raw_reply(client, "SSCAN", gated, cursor, "COUNT", chunk)
+            )
+
+
+def _raw_reply(client: redis.Redis, *command: str | int) -> Any:
+    """``command``'s reply with its keys as the stored bytes, even from a ``decode_responses``
+    client: a key that is not UTF-8 moves too (the stream keeps it; its item goes to the dead
+    letters when read)."""
+    execute: Callable[..., Any] = client.execute_command  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return execute(*command, **{NEVER_DECODE: True})
 
 
 def _scanned(scan: Callable[[int], Any]) -> Iterator[list[Any]]:
