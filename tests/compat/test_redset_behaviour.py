@@ -15,7 +15,7 @@ import logging
 import time
 import warnings
 from collections import namedtuple
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import pytest
 import redis
@@ -300,6 +300,27 @@ def test_namedtuple_serializer_takes_collections_namedtuple_and_refuses_other_cl
     assert s.take(5) == [Task("yo", "baz", 1)]
     with pytest.raises(TypeError):
         NamedtupleSerializer(dict)  # type: ignore[type-var]
+
+
+class Loose(NamedTuple):
+    """Annotations Python never enforces: redset stored and returned whatever the fields held."""
+
+    id: int
+    tags: tuple[str, ...] = ()
+
+
+@one_target
+def test_namedtuple_rows_that_do_not_fit_the_annotations_come_back_as_in_redset(
+    r: redis.Redis, name: str
+) -> None:
+    s = SortedSet(r, name, serializer=NamedtupleSerializer(Loose))
+    s.add(Loose(id=cast(int, "3f2a-uuid")), 0)  # accepted by add: popped as redset popped it
+    s.add(Loose(id=True, tags=cast(tuple[str, ...], [1, 2])), 1)
+    s.add(Loose(id=2, tags=("a",)), 2)
+    r.zadd(name, {'{"id": 3, "colour": "red"}': 3})  # a field the class lacks: redset failed too
+    assert s.pop() == Loose(id=cast(int, "3f2a-uuid"), tags=cast(tuple[str, ...], []))  # JSON's
+    assert s.take(5) == [Loose(id=True, tags=cast(tuple[str, ...], [1, 2])), Loose(2, ("a",))]
+    assert [dead.raw for dead in s.typed.dead_letters()] == [b'{"id": 3, "colour": "red"}']
 
 
 # --- pop, take, peek ---------------------------------------------------------------

@@ -63,8 +63,9 @@ Differences from redset
   ``TypeError``) and writes nothing, where redset let redis-py raise
   ``DataError``. ``item in s`` answers ``False`` for such an item.
   ``NamedtupleSerializer`` refuses another class's tuple when adding and
-  checks field types when reading (a row that does not fit goes to the dead
-  letters).
+  converts fields by their annotations when reading (``tuple`` fields come
+  back as tuples, not lists; a row whose values do not fit is built as
+  stored, as redset built it).
 * **``repr`` does no I/O**: ``<SortedSet name='jobs'>``, without redset's length.
 * **``clear()``** answers whether the set held items just before it
   cleared, read in a round trip of its own: an item added in between is
