@@ -437,3 +437,19 @@ def test_a_client_that_decodes_replies_moves_keys_that_are_not_utf8(
     assert gr.smembers(keys.gated) == {b"\xfa gated"}
     assert gr.zrange(keys.cooling, 0, -1) == [b"\xfb cooling"]
     assert left_in_good_redis(gr, name) == set()
+
+
+@pytest.mark.parametrize("suffix", [":s", ":t", ":exc", ":exp", ":typedset-migration"])
+def test_a_target_whose_keys_are_the_good_redis_streams_is_refused(
+    gr: redis.Redis, name: str, suffix: str
+) -> None:
+    """``--to NAME:s`` would put the stream's priorities in good-redis's ZSET, then remove them."""
+    s, t, _, exp = good_redis_keys(name)
+    gr.hset(t, mapping={"a": "1", "b": "2"})  # no priorities yet: NAME:s does not exist
+    gr.zadd(exp, {"c": int(time.time()) + 600})
+    with pytest.raises(MigrationError, match="choose another target"):
+        migrate(gr, name, target=name + suffix)
+    assert left_in_good_redis(gr, name) == {"a", "b", "c"}
+    assert not gr.exists(s, marker_key(name), *stream_keys(name + suffix).script_keys[1:])
+    report = migrate(gr, name)
+    assert (report.items, report.stream_items) == (2, 2)

@@ -69,6 +69,8 @@ from ...errors import NameClashError
 __all__ = ["MigrationError", "MigrationReport", "good_redis_keys", "marker_key", "migrate"]
 
 MIGRATE = load("good_redis_migrate")
+#: good-redis's SETs of stream names (``:ps:decay``: its asyncio client's ``with_decay``).
+REGISTRIES = (":ps:keys", ":ps:decay")
 #: Passes over good-redis's keys before the migration gives up on writers still adding.
 PASSES = 5
 
@@ -158,6 +160,13 @@ def migrate(
         raise ValueError(f"chunk must be an int >= 1, not {chunk!r}")
     target = name if target is None else target
     keys = stream_keys(target)
+    good_redis = {*good_redis_keys(name), marker_key(name), *REGISTRIES}
+    if shared := sorted(good_redis & {*keys.script_keys, keys.kind, keys.dead}):
+        # the script would write the stream's items into good-redis's keys, then remove them
+        raise MigrationError(
+            f"the stream {target!r} would keep its items in {', '.join(shared)}, a key of the "
+            f"good-redis stream {name!r}: choose another target (--to)"
+        )
     report = MigrationReport(name, target)
     report.resumed = _check_start(client, name, target, merge)
     move = client.register_script(MIGRATE.source)
@@ -174,7 +183,7 @@ def migrate(
             f"{name!r} is still being written to after {PASSES} passes: stop good-redis's "
             "writers and run the migration again (what it moved stays moved)"
         )
-    for registry in (":ps:keys", ":ps:decay"):  # good-redis's lists of stream names
+    for registry in REGISTRIES:
         client.srem(registry, name)
     client.delete(marker_key(name))
     now = client.time()  # pyright: ignore[reportUnknownMemberType]  (redis-py: **kwargs untyped)
