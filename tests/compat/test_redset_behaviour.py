@@ -323,6 +323,13 @@ def test_namedtuple_rows_that_do_not_fit_the_annotations_come_back_as_in_redset(
     assert [dead.raw for dead in s.typed.dead_letters()] == [b'{"id": 3, "colour": "red"}']
 
 
+def test_isinstance_and_issubclass_of_serializer_work_as_in_redset() -> None:
+    assert isinstance(Picky(), Serializer)
+    assert issubclass(NamedtupleSerializer, Serializer)
+    assert not isinstance(object(), Serializer)
+    assert isinstance(Doubling(), Serializer)  # redset: False (it checked the class, not methods)
+
+
 # --- pop, take, peek ---------------------------------------------------------------
 
 
