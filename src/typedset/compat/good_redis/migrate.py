@@ -88,8 +88,8 @@ class MigrationReport:
     priorities without a value (dropped), ``gates`` and ``cool_downs`` moved,
     ``lifted`` cool-downs of either side lifted from a key holding a waiting
     item (only when merging), ``cool_downs_over`` of the stream's cool-downs
-    already ended at the end (their kept items go at its next operation), ``chunks`` scripts run,
-    ``resumed`` whether an earlier, interrupted run had started it, and
+    already ended at the end (their kept items go at its next operation),
+    ``chunks`` scripts run, ``resumed`` whether an earlier, interrupted run had started it, and
     ``stream_items`` the items the stream holds at the end.
     """
 
@@ -146,9 +146,9 @@ def migrate(
     """Move the good-redis stream ``name`` into the ``PriorityStream`` ``target`` (``name``).
 
     Refused (:class:`MigrationError`, nothing written) when there is no such
-    good-redis stream, when ``target`` is another kind's
-    (:class:`~typedset.NameClashError`) or holds anything and ``merge`` is
-    false, unless an interrupted migration into ``target`` is resumed.
+    good-redis stream, when ``target``'s keys would be good-redis's, when
+    ``target`` is another kind's (:class:`~typedset.NameClashError`) or holds
+    anything and ``merge`` is false, unless an interrupted migration into ``target`` is resumed.
     ``progress`` is called with the running counts after each chunk.
 
     One round trip to read each chunk and one script to move it (atomic),
