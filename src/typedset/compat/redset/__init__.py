@@ -89,7 +89,11 @@ Differences from redset
 * **Keys.** Next to the ZSET at ``name`` typedset keeps its own keys in the
   name's cluster slot (``{name}:kind``, and leases and dead letters when
   used); a name used by a typedset ``PriorityStream`` raises
-  :class:`typedset.NameClashError`.
+  :class:`typedset.NameClashError`. Names those keys could not follow are
+  refused with ``ValueError`` in the constructor: one with a ``}`` but no
+  hash tag (``"jobs}"``), one that is all hash tag (``"{jobs}"``: use
+  ``"jobs"``, or ``"{jobs}:q"``), and one that is another set's own key
+  (``"{jobs}:dead"``); ``name`` must be a ``str``.
 * **Typing.** The classes are generic: ``SortedSet(r, "k")`` is a
   ``SortedSet[str]``, ``serializer=NamedtupleSerializer(Task)`` makes a
   ``SortedSet[Task]``; ``interfaces.Serializer`` is a ``Protocol`` (subclass
