@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import time
 import warnings
-from collections import namedtuple
+from collections import Counter, namedtuple
 from typing import Any, NamedTuple, cast
 
 import pytest
 import redis
 
 import typedset
+from conftest import Server
 from typedset.compat.redset import ScheduledSet, SortedSet, TimeSortedSet
 from typedset.compat.redset.exceptions import LockTimeout
 from typedset.compat.redset.interfaces import Serializer
@@ -516,3 +518,49 @@ def test_a_client_with_decode_responses_works(target: Any, name: str) -> None:
         assert s.pop() == {"a": "é"}
     finally:
         client.close()
+
+
+# --- several processes ------------------------------------------------------------
+
+CONSUMED = 2_000
+
+
+def drain_shim(url: str, name: str, use_pop: bool) -> list[int]:
+    """One consumer process's share of a shim ``ScheduledSet``, as redset's own test takes it."""
+
+    class AsInt:
+        loads = int
+        dumps = str
+
+    client = redis.Redis.from_url(url)
+    s = ScheduledSet(client, name, serializer=AsInt())
+    received: list[int] = []
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < 0.5:
+        try:
+            batch = [s.pop()] if use_pop else s.take(7)
+        except KeyError:
+            batch = []
+        if batch:
+            received += batch
+            idle_since = time.monotonic()
+    client.close()
+    return received
+
+
+@one_target
+def test_consumer_processes_receive_every_item_exactly_once(
+    r: redis.Redis, name: str, server: Server
+) -> None:
+    s = ScheduledSet(r, name)
+    now = time.time() - 60
+    for i in range(CONSUMED):
+        s.add(str(i), now + (i % 10) / 1000)  # a few equal scores
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        args = [(server.url, name, worker % 2 == 0) for worker in range(4)]
+        results = pool.starmap_async(drain_shim, args).get(timeout=120)
+    delivered = Counter(item for received in results for item in received)
+    assert sum(delivered.values()) == CONSUMED  # none twice, none lost
+    assert set(delivered) == set(range(CONSUMED))
+    assert len(s) == 0
