@@ -152,6 +152,8 @@ def run_migration(
     print(f"  items       {report.items} ({report.merged} merged, {report.unprioritised} given 0)")
     print(f"  gates       {report.gates}")
     print(f"  cool-downs  {report.cool_downs} ({report.cool_downs_over} already over)")
+    if report.lifted:
+        print(f"  lifted      {report.lifted} cool-downs from keys holding a waiting item")
     print(f"  dropped     {report.phantoms} priorities without a value")
     print(f"  the stream holds {report.stream_items} items")
     return 0

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -350,3 +351,105 @@ def test_a_killed_migration_process_is_finished_by_running_the_command_again(
     assert main(["migrate-good-redis", server.url, name]) == 0
     assert "(resumed)" in capsys.readouterr().out
     assert_all_moved(gr, name, data)
+
+
+def test_merging_puts_no_cool_down_on_a_waiting_item(gr: redis.Redis, name: str) -> None:
+    """The stream removes a cooling key's item when the cool-down ends: a cool-down merged onto a
+    waiting item (one side's pull, the other side's add) would lose an item never handed out."""
+    typed = PriorityStream(gr, name, serializer=BytesCodec())
+    typed.add("pulled-here", b"typed", 1)
+    assert typed.pull(expire_in=timedelta(hours=1)) == {"pulled-here": b"typed"}  # cooling
+    typed.add("waiting-here", b"typed waiting", 2)
+    s, t, _, exp = good_redis_keys(name)
+    gr.sadd(":ps:keys", name)
+    gr.hset(t, "pulled-here", b"good-redis waiting")  # psadd in good-redis: a waiting item
+    gr.zadd(s, {"pulled-here": 5})
+    gr.zadd(exp, {"waiting-here": int(time.time()) - 60})  # pulled in good-redis; cool-down over
+    report = migrate(gr, name, merge=True)
+    assert (report.items, report.merged, report.cool_downs, report.lifted) == (1, 0, 0, 2)
+    assert stream_state(gr, name)[3] == {}  # no cool-down left on a key holding an item
+    assert dict(typed.items()) == {
+        "pulled-here": b"good-redis waiting",
+        "waiting-here": b"typed waiting",
+    }  # both still there after the stream's sweep (its operations end cool-downs first)
+    assert typed.pull(2) == {"pulled-here": b"good-redis waiting", "waiting-here": b"typed waiting"}
+
+
+def test_two_runs_started_together_into_two_targets_do_not_split_the_stream(
+    gr: redis.Redis, name: str, server: Server
+) -> None:
+    data = write_good_redis_stream(gr, name)
+    elsewhere = name + "-elsewhere"
+
+    class Racing(redis.Redis):
+        """A client whose first EXISTS lets another run start first (it moves one chunk)."""
+
+        raced = False
+
+        def exists(self, *names: Any) -> Any:
+            if not self.raced:
+                self.raced = True
+
+                def interrupt(report: MigrationReport) -> None:
+                    raise KeyboardInterrupt
+
+                with pytest.raises(KeyboardInterrupt):
+                    migrate(gr, name, target=elsewhere, chunk=100, progress=interrupt)
+            return super().exists(*names)
+
+    racing = Racing(connection_pool=redis.ConnectionPool.from_url(server.url))
+    try:
+        with pytest.raises(MigrationError, match="under way"):
+            migrate(racing, name, chunk=100)
+    finally:
+        racing.close()
+    try:
+        assert racing.raced
+        assert stream_state(gr, name) == ({}, {}, set(), {})  # nothing went into the other target
+        report = migrate(gr, name, target=elsewhere, chunk=100)  # the run under way finishes
+        assert report.resumed
+        assert report.items == len(data.values) - 100
+        assert_all_moved(gr, name, data, target=elsewhere)
+    finally:
+        delete_collection(gr, elsewhere)
+
+
+def test_a_client_that_decodes_replies_moves_keys_that_are_not_utf8(
+    gr: redis.Redis, name: str, server: Server
+) -> None:
+    s, t, exc, exp = good_redis_keys(name)
+    gr.hset(t, mapping={b"\xff\xfe": b"binary key", "text": "text key", b"\xc3(": b"unscored"})
+    gr.zadd(s, {b"\xff\xfe": 2, b"text": 1})
+    gr.sadd(exc, b"\xfa gated")
+    gr.zadd(exp, {b"\xfb cooling": int(time.time()) + 600})
+    decoding = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        report = migrate(decoding, name, chunk=1)
+    finally:
+        decoding.close()
+    assert (report.items, report.unprioritised, report.gates, report.cool_downs) == (3, 1, 1, 1)
+    keys = stream_keys(name)
+    assert gr.hgetall(keys.values) == {
+        b"\xff\xfe": b"binary key",
+        b"text": b"text key",
+        b"\xc3(": b"unscored",
+    }
+    assert gr.smembers(keys.gated) == {b"\xfa gated"}
+    assert gr.zrange(keys.cooling, 0, -1) == [b"\xfb cooling"]
+    assert left_in_good_redis(gr, name) == set()
+
+
+@pytest.mark.parametrize("suffix", [":s", ":t", ":exc", ":exp", ":typedset-migration"])
+def test_a_target_whose_keys_are_the_good_redis_streams_is_refused(
+    gr: redis.Redis, name: str, suffix: str
+) -> None:
+    """``--to NAME:s`` would put the stream's priorities in good-redis's ZSET, then remove them."""
+    s, t, _, exp = good_redis_keys(name)
+    gr.hset(t, mapping={"a": "1", "b": "2"})  # no priorities yet: NAME:s does not exist
+    gr.zadd(exp, {"c": int(time.time()) + 600})
+    with pytest.raises(MigrationError, match="choose another target"):
+        migrate(gr, name, target=name + suffix)
+    assert left_in_good_redis(gr, name) == {"a", "b", "c"}
+    assert not gr.exists(s, marker_key(name), *stream_keys(name + suffix).script_keys[1:])
+    report = migrate(gr, name)
+    assert (report.items, report.stream_items) == (2, 2)

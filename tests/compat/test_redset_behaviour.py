@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import time
 import warnings
-from collections import namedtuple
-from typing import Any, NamedTuple
+from collections import Counter, namedtuple
+from typing import Any, NamedTuple, cast
 
 import pytest
 import redis
 
 import typedset
+from conftest import Server
 from typedset.compat.redset import ScheduledSet, SortedSet, TimeSortedSet
 from typedset.compat.redset.exceptions import LockTimeout
 from typedset.compat.redset.interfaces import Serializer
@@ -302,6 +304,34 @@ def test_namedtuple_serializer_takes_collections_namedtuple_and_refuses_other_cl
         NamedtupleSerializer(dict)  # type: ignore[type-var]
 
 
+class Loose(NamedTuple):
+    """Annotations Python never enforces: redset stored and returned whatever the fields held."""
+
+    id: int
+    tags: tuple[str, ...] = ()
+
+
+@one_target
+def test_namedtuple_rows_that_do_not_fit_the_annotations_come_back_as_in_redset(
+    r: redis.Redis, name: str
+) -> None:
+    s = SortedSet(r, name, serializer=NamedtupleSerializer(Loose))
+    s.add(Loose(id=cast(int, "3f2a-uuid")), 0)  # accepted by add: popped as redset popped it
+    s.add(Loose(id=True, tags=cast(tuple[str, ...], [1, 2])), 1)
+    s.add(Loose(id=2, tags=("a",)), 2)
+    r.zadd(name, {'{"id": 3, "colour": "red"}': 3})  # a field the class lacks: redset failed too
+    assert s.pop() == Loose(id=cast(int, "3f2a-uuid"), tags=cast(tuple[str, ...], []))  # JSON's
+    assert s.take(5) == [Loose(id=True, tags=cast(tuple[str, ...], [1, 2])), Loose(2, ("a",))]
+    assert [dead.raw for dead in s.typed.dead_letters()] == [b'{"id": 3, "colour": "red"}']
+
+
+def test_isinstance_and_issubclass_of_serializer_work_as_in_redset() -> None:
+    assert isinstance(Picky(), Serializer)
+    assert issubclass(NamedtupleSerializer, Serializer)
+    assert not isinstance(object(), Serializer)
+    assert isinstance(Doubling(), Serializer)  # redset: False (it checked the class, not methods)
+
+
 # --- pop, take, peek ---------------------------------------------------------------
 
 
@@ -488,3 +518,49 @@ def test_a_client_with_decode_responses_works(target: Any, name: str) -> None:
         assert s.pop() == {"a": "é"}
     finally:
         client.close()
+
+
+# --- several processes ------------------------------------------------------------
+
+CONSUMED = 2_000
+
+
+def drain_shim(url: str, name: str, use_pop: bool) -> list[int]:
+    """One consumer process's share of a shim ``ScheduledSet``, as redset's own test takes it."""
+
+    class AsInt:
+        loads = int
+        dumps = str
+
+    client = redis.Redis.from_url(url)
+    s = ScheduledSet(client, name, serializer=AsInt())
+    received: list[int] = []
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < 0.5:
+        try:
+            batch = [s.pop()] if use_pop else s.take(7)
+        except KeyError:
+            batch = []
+        if batch:
+            received += batch
+            idle_since = time.monotonic()
+    client.close()
+    return received
+
+
+@one_target
+def test_consumer_processes_receive_every_item_exactly_once(
+    r: redis.Redis, name: str, server: Server
+) -> None:
+    s = ScheduledSet(r, name)
+    now = time.time() - 60
+    for i in range(CONSUMED):
+        s.add(str(i), now + (i % 10) / 1000)  # a few equal scores
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        args = [(server.url, name, worker % 2 == 0) for worker in range(4)]
+        results = pool.starmap_async(drain_shim, args).get(timeout=120)
+    delivered = Counter(item for received in results for item in received)
+    assert sum(delivered.values()) == CONSUMED  # none twice, none lost
+    assert set(delivered) == set(range(CONSUMED))
+    assert len(s) == 0

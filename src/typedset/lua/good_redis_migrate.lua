@@ -14,18 +14,27 @@
 -- ARGV[1]  the stream kind ("priority stream"), set on the marker if it has none
 -- ARGV[2..] the keys to move
 -- Returns  {items moved, of which without a priority (given 0), of which merged into an item
---           the stream already had, priorities without a value (dropped), gates, cool-downs},
---          or an error reply when the marker names another kind (nothing moved).
+--           the stream already had, priorities without a value (dropped), gates, cool-downs,
+--           cool-downs lifted}, or an error reply when the marker names another kind (nothing
+--          moved).
+-- A key cools down after the move only if neither side holds a waiting item under it (an item
+-- with no cool-down of its own): the stream removes a cooling key's item when the cool-down
+-- ends, so a cool-down of one side put on the other side's waiting item would lose that item.
+-- Such a cool-down is lifted (counted) instead; it only arises when merging into a stream in use.
 local kind = redis.call('GET', KEYS[9])
 if kind and kind ~= ARGV[1] then
   return redis.error_reply('WRONGKIND the name is a ' .. kind)
 end
 if not kind then redis.call('SET', KEYS[9], ARGV[1]) end
-local items, unprioritised, merged, phantoms, gates, cool_downs = 0, 0, 0, 0, 0, 0
+local items, unprioritised, merged, phantoms, gates, cool_downs, lifted = 0, 0, 0, 0, 0, 0, 0
 for i = 2, #ARGV do
   local key = ARGV[i]
   local value = redis.call('HGET', KEYS[2], key)
   local priority = redis.call('ZSCORE', KEYS[1], key)
+  local deadline = redis.call('ZSCORE', KEYS[4], key)
+  local target_deadline = redis.call('ZSCORE', KEYS[7], key)
+  local waiting = (value and not deadline)
+    or (redis.call('ZSCORE', KEYS[5], key) and not target_deadline)
   if value then
     items = items + 1
     if not priority then
@@ -42,8 +51,13 @@ for i = 2, #ARGV do
     gates = gates + 1
     redis.call('SADD', KEYS[8], key)
   end
-  local deadline = redis.call('ZSCORE', KEYS[4], key)
-  if deadline then
+  if waiting then
+    if deadline then lifted = lifted + 1 end
+    if target_deadline then
+      lifted = lifted + 1
+      redis.call('ZREM', KEYS[7], key)
+    end
+  elseif deadline then
     cool_downs = cool_downs + 1
     redis.call('ZADD', KEYS[7], 'GT', deadline, key)
   end
@@ -52,4 +66,4 @@ for i = 2, #ARGV do
   redis.call('SREM', KEYS[3], key)
   redis.call('ZREM', KEYS[4], key)
 end
-return {items, unprioritised, merged, phantoms, gates, cool_downs}
+return {items, unprioritised, merged, phantoms, gates, cool_downs, lifted}

@@ -42,7 +42,10 @@ What moves, and how:
   good-redis's ``psexpire`` would have removed it;
 * with ``merge=True``, a key the stream already holds keeps one value (the
   good-redis one) and the sum of both priorities, as a re-add would; gates
-  join, and the later cool-down wins.
+  join, and the later cool-down wins, except on a key where either side
+  holds a waiting item (one not cooling down): a cool-down there is lifted
+  (counted in ``lifted``), since the stream removes a cooling key's item
+  when the cool-down ends and that item was never handed out.
 
 good-redis runs on one server (its scripts touch undeclared keys), so the
 migration takes a standalone client. Stop good-redis's writers first: what
@@ -57,6 +60,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 import redis
+from redis.client import NEVER_DECODE
 
 from ..._keys import STREAM_KIND, stream_keys
 from ..._scripts import load
@@ -65,6 +69,8 @@ from ...errors import NameClashError
 __all__ = ["MigrationError", "MigrationReport", "good_redis_keys", "marker_key", "migrate"]
 
 MIGRATE = load("good_redis_migrate")
+#: good-redis's SETs of stream names (``:ps:decay``: its asyncio client's ``with_decay``).
+REGISTRIES = (":ps:keys", ":ps:decay")
 #: Passes over good-redis's keys before the migration gives up on writers still adding.
 PASSES = 5
 
@@ -80,9 +86,10 @@ class MigrationReport:
     ``items`` values moved (``unprioritised`` of them without a priority,
     given 0; ``merged`` into a key the stream held), ``phantoms``
     priorities without a value (dropped), ``gates`` and ``cool_downs`` moved,
-    ``cool_downs_over`` of the stream's cool-downs already ended at the end
-    (their kept items go at its next operation), ``chunks`` scripts run,
-    ``resumed`` whether an earlier, interrupted run had started it, and
+    ``lifted`` cool-downs of either side lifted from a key holding a waiting
+    item (only when merging), ``cool_downs_over`` of the stream's cool-downs
+    already ended at the end (their kept items go at its next operation),
+    ``chunks`` scripts run, ``resumed`` whether an earlier, interrupted run had started it, and
     ``stream_items`` the items the stream holds at the end.
     """
 
@@ -94,6 +101,7 @@ class MigrationReport:
     phantoms: int = 0
     gates: int = 0
     cool_downs: int = 0
+    lifted: int = 0
     cool_downs_over: int = 0
     chunks: int = 0
     resumed: bool = False
@@ -101,13 +109,14 @@ class MigrationReport:
 
     def add(self, counts: Sequence[int]) -> None:
         """Count one chunk's reply (``lua/good_redis_migrate.lua``). No I/O."""
-        items, unprioritised, merged, phantoms, gates, cool_downs = counts
+        items, unprioritised, merged, phantoms, gates, cool_downs, lifted = counts
         self.items += items
         self.unprioritised += unprioritised
         self.merged += merged
         self.phantoms += phantoms
         self.gates += gates
         self.cool_downs += cool_downs
+        self.lifted += lifted
         self.chunks += 1
 
     def as_dict(self) -> dict[str, Any]:
@@ -137,9 +146,9 @@ def migrate(
     """Move the good-redis stream ``name`` into the ``PriorityStream`` ``target`` (``name``).
 
     Refused (:class:`MigrationError`, nothing written) when there is no such
-    good-redis stream, when ``target`` is another kind's
-    (:class:`~typedset.NameClashError`) or holds anything and ``merge`` is
-    false, unless an interrupted migration into ``target`` is resumed.
+    good-redis stream, when ``target``'s keys would be good-redis's, when
+    ``target`` is another kind's (:class:`~typedset.NameClashError`) or holds
+    anything and ``merge`` is false, unless an interrupted migration into ``target`` is resumed.
     ``progress`` is called with the running counts after each chunk.
 
     One round trip to read each chunk and one script to move it (atomic),
@@ -151,6 +160,13 @@ def migrate(
         raise ValueError(f"chunk must be an int >= 1, not {chunk!r}")
     target = name if target is None else target
     keys = stream_keys(target)
+    good_redis = {*good_redis_keys(name), marker_key(name), *REGISTRIES}
+    if shared := sorted(good_redis & {*keys.script_keys, keys.kind, keys.dead}):
+        # the script would write the stream's items into good-redis's keys, then remove them
+        raise MigrationError(
+            f"the stream {target!r} would keep its items in {', '.join(shared)}, a key of the "
+            f"good-redis stream {name!r}: choose another target (--to)"
+        )
     report = MigrationReport(name, target)
     report.resumed = _check_start(client, name, target, merge)
     move = client.register_script(MIGRATE.source)
@@ -167,7 +183,7 @@ def migrate(
             f"{name!r} is still being written to after {PASSES} passes: stop good-redis's "
             "writers and run the migration again (what it moved stays moved)"
         )
-    for registry in (":ps:keys", ":ps:decay"):  # good-redis's lists of stream names
+    for registry in REGISTRIES:
         client.srem(registry, name)
     client.delete(marker_key(name))
     now = client.time()  # pyright: ignore[reportUnknownMemberType]  (redis-py: **kwargs untyped)
@@ -182,14 +198,8 @@ def _check_start(client: redis.Redis, name: str, target: str, merge: bool) -> bo
     kind = client.get(keys.kind)
     if kind is not None and _text(kind) != STREAM_KIND:
         raise NameClashError(target, _text(kind), STREAM_KIND)
-    under_way = client.get(marker_key(name))
-    if under_way is not None:
-        if _text(under_way) != target:
-            raise MigrationError(
-                f"a migration of {name!r} into {_text(under_way)!r} is under way: "
-                f"finish it (target {_text(under_way)!r}) first"
-            )
-        return True
+    if client.get(marker_key(name)) is not None:
+        return _join(client, name, target)
     if not client.exists(*good_redis_keys(name)):
         raise MigrationError(
             f"no good-redis stream {name!r} here (none of {name}:s, :t, :exc, :exp)"
@@ -199,8 +209,22 @@ def _check_start(client: redis.Redis, name: str, target: str, merge: bool) -> bo
             f"the stream {target!r} already holds items, gates or cool-downs: "
             "merge into it (--merge), or choose another target (--to)"
         )
-    client.set(marker_key(name), target)
+    # NX: of two runs started together, into two targets, one must not overwrite the other's
+    # marker and split the stream between them
+    if not client.set(marker_key(name), target, nx=True):
+        return _join(client, name, target)
     return False
+
+
+def _join(client: redis.Redis, name: str, target: str) -> bool:
+    """Resume the migration under way, if into ``target``; :class:`MigrationError` else."""
+    under_way = client.get(marker_key(name))
+    if under_way is not None and _text(under_way) != target:
+        raise MigrationError(
+            f"a migration of {name!r} into {_text(under_way)!r} is under way: "
+            f"finish it (target {_text(under_way)!r}) first"
+        )
+    return True
 
 
 def _batches(client: redis.Redis, name: str, chunk: int) -> Iterator[list[Any]]:
@@ -211,11 +235,23 @@ def _batches(client: redis.Redis, name: str, chunk: int) -> Iterator[list[Any]]:
     """
     priorities, values, gated, cooling = good_redis_keys(name)
     for ranked in (priorities, cooling):
-        while batch := list(client.zrange(ranked, 0, chunk - 1)):  # pyright: ignore[reportUnknownMemberType]
+        while batch := list(_raw_reply(client, "ZRANGE", ranked, 0, chunk - 1)):
             yield batch
         if ranked == priorities:
-            yield from _scanned(lambda cursor: client.hscan(values, cursor, count=chunk))
-            yield from _scanned(lambda cursor: client.sscan(gated, cursor, count=chunk))
+            yield from _scanned(
+                lambda cursor: _raw_reply(client, "HSCAN", values, cursor, "COUNT", chunk)
+            )
+            yield from _scanned(
+                lambda cursor: _raw_reply(client, "SSCAN", gated, cursor, "COUNT", chunk)
+            )
+
+
+def _raw_reply(client: redis.Redis, *command: str | int) -> Any:
+    """``command``'s reply with its keys as the stored bytes, even from a ``decode_responses``
+    client: a key that is not UTF-8 moves too (the stream keeps it; its item goes to the dead
+    letters when read)."""
+    execute: Callable[..., Any] = client.execute_command  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return execute(*command, **{NEVER_DECODE: True})
 
 
 def _scanned(scan: Callable[[int], Any]) -> Iterator[list[Any]]:

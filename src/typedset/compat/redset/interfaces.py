@@ -6,13 +6,14 @@ A serializer need not subclass :class:`Serializer`: any object with
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 __all__ = ["Serializer"]
 
 T = TypeVar("T")
 
 
+@runtime_checkable  # redset's code checks isinstance(x, Serializer), as redset allowed
 class Serializer(Protocol[T]):
     """How a redset set turns items into the text stored in Redis, and back.
 
@@ -20,7 +21,10 @@ class Serializer(Protocol[T]):
     that text back as ``str`` (UTF-8 decoded). Subclass it, as redset's
     users do (``class JsonSerializer(Serializer): ...``), or pass any object
     with the two methods: ``SortedSet(r, "k", serializer=json)``.
-    ``Serializer[Task]`` is one that makes a set of ``Task``. No I/O.
+    ``Serializer[Task]`` is one that makes a set of ``Task``.
+    ``isinstance(x, Serializer)`` works, as in redset, and is also true of
+    an object with the two methods that does not subclass it (redset: false).
+    No I/O.
     """
 
     def loads(self, str_from_redis: str, /) -> T:

@@ -12,8 +12,10 @@ added through them is a second member.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, NamedTuple, TypeVar, cast
+
+import msgspec
 
 from ...codecs import JsonData, JsonValue, NamedTupleCodec
 from ...errors import EncodeError
@@ -31,8 +33,12 @@ class NamedtupleSerializer(Serializer[NT]):
     ``SortedSet(r, "tasks", serializer=NamedtupleSerializer(Task))`` is a
     ``SortedSet[Task]``. Writes ``json.dumps(task._asdict())``, byte for byte
     redset's; reads through typedset's :class:`~typedset.NamedTupleCodec`,
-    so fields are checked against their annotations (a row that does not fit
-    goes to the set's dead letters). O(size of the tuple) each way; no I/O.
+    so fields are converted by their annotations (``tuple`` fields come back
+    as tuples); a row whose values do not fit the annotations (Python never
+    enforced them, so redset stored and returned such rows) is built from the
+    values as stored, as redset built it. A row with a field the class lacks,
+    or without a required one, goes to the set's dead letters (redset's
+    ``loads`` failed on it too). O(size of the tuple) each way; no I/O.
     """
 
     def __init__(self, NTClass: type[NT]) -> None:  # redset's parameter name
@@ -43,7 +49,12 @@ class NamedtupleSerializer(Serializer[NT]):
     def loads(self, str_from_redis: str | bytes, /) -> NT:
         """The tuple the stored JSON object holds (missing fields take their defaults). No I/O."""
         data = str_from_redis.encode() if isinstance(str_from_redis, str) else str_from_redis
-        return self._codec.loads(data)
+        try:
+            return self._codec.loads(data)
+        except msgspec.ValidationError:  # the values do not fit the annotations: as redset did
+            fields: dict[str, object] = json.loads(data)  # an object: the codec checked it
+            build = cast("Callable[..., NT]", self.NTClass)  # a NamedTuple class takes its fields
+            return build(**fields)
 
     def dumps(self, nt_instance: NT, /) -> str:
         """``json.dumps(nt_instance._asdict())``, redset's text; :class:`EncodeError` otherwise.
