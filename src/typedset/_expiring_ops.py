@@ -153,8 +153,8 @@ class ExpiringOps(Generic[T]):
 
     def touch(self, item: T, ttl: object) -> Flow[bool]:
         args = (ttl_milliseconds(ttl), self.encode(item))
-        # "extend": running it twice sets the same kind of deadline again, so it may be re-sent.
-        return self.one(self._call("extend", TOUCH, args, lambda reply: as_int(reply) == 1))
+        # A write, never re-sent (see ``_ops.WRITES``): each run counts from the clock then.
+        return self.one(self._call("touch", TOUCH, args, lambda reply: as_int(reply) == 1))
 
     def discard(self, item: T) -> Flow[bool]:
         member = self.encode(item)

@@ -86,6 +86,12 @@ Command: TypeAlias = "tuple[Arg, ...]"
 #: same lease's deadline again; ``claim_name`` finds its own marker). ``ack``
 #: and ``release`` are writes: a second run would answer ``False`` for a
 #: lease the first ended, so the caller is told the outcome is unknown instead.
+#: So is an expiring set's ``touch``: each run sets now + ttl on the server's
+#: clock, a second run after a shortened deadline passed (or after another
+#: client removed the member) answers ``False`` ("absent, unchanged") for a
+#: member the first changed, and a reader between the two sees two deadlines.
+#: Its reads (``contains``, ``score``, ``size``, ``isdisjoint``, ``iterate``)
+#: only remove members that have expired, which a second run does again.
 #: Every other operation is a write that is never re-sent once it may have
 #: reached the server; the README's retry table lists both.
 RESENDABLE = frozenset(
@@ -139,6 +145,7 @@ WRITES = frozenset(
         "requeue_dead",
         "symmetric_difference_update",
         "take",
+        "touch",
         "ungate",
         "union_update",
         "update",

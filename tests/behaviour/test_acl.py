@@ -3,12 +3,14 @@
 The grant for a collection ``name`` (the README shows it) is two key
 patterns and a fixed list of commands:
 
-* keys: ``name`` itself (the pending ZSET, or a stream's priorities) and
-  ``{name}:*`` (every other key, see ``typedset._keys``), or ``name:*`` when
-  the name already has a hash tag (``jobs:{t}`` and ``jobs:{t}:*``); glob
-  characters in a name (``*?[]\\``) are escaped with a backslash. Listing the
-  other keys one by one (``{name}:kind``, ``{name}:leased``, ...) works too,
-  and leaves out the collections whose names start with ``{name}:``.
+* keys: ``name`` itself (the pending ZSET, a stream's priorities, or an
+  expiring set's members) and ``{name}:*`` (every other key, see
+  ``typedset._keys``), or ``name:*`` when the name already has a hash tag
+  (``jobs:{t}`` and ``jobs:{t}:*``); glob characters in a name (``*?[]\\``)
+  are escaped with a backslash. Listing the other keys one by one
+  (``{name}:kind``, ``{name}:leased``, ...) works too, and leaves out the
+  collections whose names start with ``{name}:`` (an expiring set has only
+  ``{name}:kind`` besides ``name``).
 * commands: :data:`COMMANDS`, which are exactly the commands typedset's
   sources name (checked below; :data:`DURABILITY` is sent only when a
   collection asks for it), each of them needed by some operation (checked
@@ -50,6 +52,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import astuple
 from datetime import datetime, timedelta, timezone
 from importlib.resources import files
@@ -63,11 +66,20 @@ from redis.exceptions import NoPermissionError, ResponseError
 import typedset
 import typedset.aio
 from conftest import Target
-from typedset import JsonCodec, PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
+from typedset import (
+    DecodeError,
+    ExpiringSet,
+    JsonCodec,
+    PriorityStream,
+    ScheduledSet,
+    SortedSet,
+    TimeSortedSet,
+)
 from typedset._base import Collection
-from typedset._keys import hash_tag, set_keys, stream_keys
+from typedset._keys import expiring_keys, hash_tag, set_keys, stream_keys
 from typedset._ops import PAGE_SIZE
 from typedset.aio import (
+    AsyncExpiringSet,
     AsyncPriorityStream,
     AsyncScheduledSet,
     AsyncSortedSet,
@@ -93,12 +105,14 @@ COMMANDS = (
     "hmget",
     "hset",
     "incr",
+    "pexpireat",
     "sadd",
     "set",
     "sismember",
     "smembers",
     "srem",
     "time",
+    "unlink",
     "zadd",
     "zcard",
     "zcount",
@@ -109,6 +123,7 @@ COMMANDS = (
     "zrangebyscore",
     "zrank",
     "zrem",
+    "zremrangebyrank",
     "zrevrange",
     "zrevrangebyscore",
     "zrevrank",
@@ -140,8 +155,10 @@ ASYNC_SETS: tuple[type[AsyncSortedSet[Any]], ...] = (
 CLASSES: tuple[type[Any], ...] = (
     *BLOCKING_SETS,
     PriorityStream,
+    ExpiringSet,
     *ASYNC_SETS,
     AsyncPriorityStream,
+    AsyncExpiringSet,
     Processing,
     AsyncProcessing,
 )
@@ -168,10 +185,15 @@ def key_patterns(name: str) -> list[str]:
     return [own, f"{own}:*" if hash_tag(name) is not None else f"{{{own}}}:*"]
 
 
-def exact_keys(name: str, *, stream: bool) -> list[str]:
-    """The keys of the collection ``name`` one by one: a grant without ``*``."""
-    keys = astuple(stream_keys(name) if stream else set_keys(name))
-    return [glob_escape(key) for key in keys]
+def exact_keys(name: str, kind: str) -> list[str]:
+    """The keys of the collection ``name`` of ``kind`` (``set``, ``stream`` or ``expiring``)
+    one by one: a grant without ``*``."""
+    of: dict[str, Callable[[str], Any]] = {
+        "set": set_keys,
+        "stream": stream_keys,
+        "expiring": expiring_keys,
+    }
+    return [glob_escape(key) for key in astuple(of[kind](name))]
 
 
 def grant(
@@ -594,29 +616,174 @@ async def run_async_stream(client: Any, name: str) -> None:
     assert await p.size() == 0
 
 
+def run_expiring(client: Any, name: str) -> None:
+    s: ExpiringSet[str] = ExpiringSet(client, name, ttl=60)
+    assert s.add("a")
+    assert not s.add("a", ttl=120)  # present: keeps its deadline
+    assert s.update(["b", "c"]) == 2
+    assert s.update(["c", "d"], ttl=timedelta(minutes=2)) == 1
+    assert s.touch("a", 90)
+    assert not s.touch("zz", 90)
+    deadline = s.expires_at("a")
+    assert deadline is not None
+    assert deadline > time.time() + 30
+    assert s.expires_at("zz") is None
+    assert s.contains("a")
+    assert "a" in s
+    assert "zz" not in s
+    assert len(s) == s.size() == 4
+    assert list(s) == ["b", "c", "a", "d"]  # soonest deadline first
+    s.update([f"many{i}" for i in range(PAGE_SIZE)], ttl=300)
+    assert len(list(s)) == PAGE_SIZE + 4  # a second page: iteration from a cursor
+    s.difference_update([f"many{i}" for i in range(PAGE_SIZE)])
+    assert not s.isdisjoint(["a", "zz"])
+    assert s.isdisjoint(["zz"])
+    s.discard("d")
+    s.remove("c")
+    with pytest.raises(KeyError):
+        s.remove("c")
+    assert s.pop() == "b"
+
+    # a member that does not decode: pop puts it back (with its deadline) and says so
+    s.add("not json")
+    with pytest.raises(DecodeError):
+        ExpiringSet(client, name, serializer=JsonCodec(), ttl=60).pop()
+    assert "not json" in s
+    s.discard("not json")
+
+    # set algebra: with items (the in-place forms are scripts), and the operators
+    s |= {"x", "y"}
+    s &= {"a", "x", "y", "q"}
+    s -= {"y"}
+    s ^= {"x", "z"}
+    assert set(s) == {"a", "z"}
+    s.union_update(["m"])
+    s.intersection_update(["a", "m", "z"])
+    s.difference_update(["m"])
+    s.symmetric_difference_update(["a", "n"])
+    assert set(s) == {"n", "z"}
+    assert s | {"q"} == {"n", "q", "z"}
+    assert s & {"n", "q"} == {"n"}
+    assert s - {"n"} == {"z"}
+    assert s ^ {"n", "q"} == {"q", "z"}
+    assert {"q"} | s == {"n", "q", "z"}
+    assert {"n", "q"} & s == {"n"}
+    assert {"n", "q"} - s == {"q"}
+    assert {"n", "q"} ^ s == {"q", "z"}
+    same: AbstractSet[str] = {"n", "z"}
+    assert s == same
+    assert s != same - {"z"}
+    assert [s <= {"n"}, s < {"n", "z"}] == [False, False]
+    assert s >= {"n"}
+    assert s > {"z"}
+
+    # expiry on the server's clock: a call removes the members whose deadline passed
+    s.clear()
+    s.update(["old1", "old2"], ttl=0.05)
+    s.add("new", ttl=60)
+    time.sleep(0.2)
+    assert s.size() == 1
+    s.clear()
+    assert len(s) == 0
+
+
+async def run_async_expiring(client: Any, name: str) -> None:
+    s: AsyncExpiringSet[str] = AsyncExpiringSet(client, name, ttl=60)
+    assert await s.add("a")
+    assert not await s.add("a", ttl=120)
+    assert await s.update(["b", "c"]) == 2
+    assert await s.update(["c", "d"], ttl=timedelta(minutes=2)) == 1
+    assert await s.touch("a", 90)
+    assert not await s.touch("zz", 90)
+    deadline = await s.expires_at("a")
+    assert deadline is not None
+    assert deadline > time.time() + 30
+    assert await s.expires_at("zz") is None
+    assert await s.contains("a")
+    assert not await s.contains("zz")
+    assert await s.size() == 4
+    assert [item async for item in s] == ["b", "c", "a", "d"]
+    await s.update([f"many{i}" for i in range(PAGE_SIZE)], ttl=300)
+    assert len([item async for item in s]) == PAGE_SIZE + 4
+    await s.difference_update([f"many{i}" for i in range(PAGE_SIZE)])
+    assert not await s.isdisjoint(["a", "zz"])
+    assert await s.isdisjoint(["zz"])
+    await s.discard("d")
+    await s.remove("c")
+    with pytest.raises(KeyError):
+        await s.remove("c")
+    assert await s.pop() == "b"
+
+    await s.add("not json")
+    with pytest.raises(DecodeError):
+        await AsyncExpiringSet(client, name, serializer=JsonCodec(), ttl=60).pop()
+    assert await s.contains("not json")
+    await s.discard("not json")
+
+    await s.union_update({"x", "y"})
+    await s.intersection_update({"a", "x", "y", "q"})
+    await s.difference_update({"y"})
+    await s.symmetric_difference_update({"x", "z"})
+    assert {item async for item in s} == {"a", "z"}
+
+    await s.clear()
+    await s.update(["old1", "old2"], ttl=0.05)
+    await s.add("new", ttl=60)
+    await asyncio.sleep(0.2)
+    assert await s.size() == 1
+    await s.clear()
+    assert await s.size() == 0
+
+
 #: Every kind, blocking and asyncio, by the class whose operations it runs.
-KINDS: tuple[type[Any], ...] = (*BLOCKING_SETS, PriorityStream, *ASYNC_SETS, AsyncPriorityStream)
+KINDS: tuple[type[Any], ...] = (
+    *BLOCKING_SETS,
+    PriorityStream,
+    ExpiringSet,
+    *ASYNC_SETS,
+    AsyncPriorityStream,
+    AsyncExpiringSet,
+)
+
+
+def kind_of(cls: type[Any]) -> str:
+    """``set``, ``stream`` or ``expiring``: which keys and which ``run_*`` a class has."""
+    if cls in (PriorityStream, AsyncPriorityStream):
+        return "stream"
+    if cls in (ExpiringSet, AsyncExpiringSet):
+        return "expiring"
+    return "set"
+
+
+def used_since(place: Place, before: dict[str, int]) -> set[str]:
+    """The commands the server ran since the statistics ``before`` (less their own INFO)."""
+    after = place.calls()
+    return {command for command, calls in after.items() if calls > before.get(command, 0)} - {
+        "info"
+    }
 
 
 def run_kind(place: Place, cls: type[Any], style: str, library: str = "redis") -> set[str]:
     """Run every operation of ``cls`` as a user granted only its names; the commands used."""
     name, other = names(style)
-    stream = cls in (PriorityStream, AsyncPriorityStream)
+    kind = kind_of(cls)
     grant_of: Callable[[str], list[str]] = key_patterns
     if style == "exact":
-        grant_of = functools.partial(exact_keys, stream=stream)
+        grant_of = functools.partial(exact_keys, kind=kind)
     keys = grant_of(name)
-    if not stream:  # set algebra with another set: that set's keys too
+    if kind == "set":  # set algebra with another set: that set's keys too
         keys += grant_of(other)
     user = place.grant(keys)
     before = place.calls()
-    if cls in (AsyncPriorityStream, *ASYNC_SETS):
+    if cls in (AsyncPriorityStream, AsyncExpiringSet, *ASYNC_SETS):
 
         async def main() -> None:
             client = place.async_client(user, library)
             try:
-                if stream:
+                if kind == "stream":
                     await run_async_stream(client, name)
+                elif kind == "expiring":
+                    await run_async_expiring(client, name)
                 else:
                     await run_async_set(cls, client, name, other)
             finally:
@@ -626,15 +793,46 @@ def run_kind(place: Place, cls: type[Any], style: str, library: str = "redis") -
     else:
         client = place.client(user, library)
         try:
-            if stream:
+            if kind == "stream":
                 run_stream(client, name)
+            elif kind == "expiring":
+                run_expiring(client, name)
             else:
                 run_set(cls, client, name, other)
         finally:
             client.close()
-    after = place.calls()
-    used = {command for command, calls in after.items() if calls > before.get(command, 0)}
-    return used - {"info"}  # the statistics' own INFO
+    return used_since(place, before)
+
+
+def run_expired_whole(place: Place) -> set[str]:
+    """A call meeting an expiring set whose members have all expired removes it with one
+    ``UNLINK``; the commands used.
+
+    The key's own TTL (the latest deadline) makes this rare: the server keeps
+    a key until the millisecond after its deadline, while a script drops a
+    member at its deadline. The admin's ``PERSIST`` stands for that
+    millisecond here (a set the server has not expired yet).
+    """
+    name = names("plain")[0]
+    marker = expiring_keys(name).kind
+    client = place.client(place.grant(key_patterns(name)))
+    try:
+        s: ExpiringSet[str] = ExpiringSet(client, name, ttl=0.05)
+        s.update(["a", "b"])
+        place.admin.persist(name)
+        place.admin.persist(marker)
+        time.sleep(0.2)
+        before = place.calls()
+        assert len(s) == 0
+        used = used_since(place, before)
+    finally:
+        client.close()
+    assert place.admin.exists(name, marker) == 0, "the expired set or its marker stayed"
+    return used
+
+
+def test_an_expired_set_still_present_goes_in_one_unlink(place: Place) -> None:
+    assert place.reported("unlink") in run_expired_whole(place)
 
 
 @pytest.mark.parametrize("library", ["redis", "valkey"])
@@ -653,7 +851,7 @@ def test_every_operation_runs_with_only_the_collections_keys(
 
 @pytest.mark.parametrize("style", ["tagged", "glob", "exact"])
 @pytest.mark.parametrize(
-    "cls", [SortedSet, PriorityStream, AsyncScheduledSet], ids=lambda cls: cls.__name__
+    "cls", [SortedSet, PriorityStream, ExpiringSet, AsyncScheduledSet], ids=lambda cls: cls.__name__
 )
 def test_the_key_patterns_hold_for_every_form_of_name(
     places: dict[str, Place], cls: type[Any], style: str
@@ -668,6 +866,7 @@ def test_every_granted_command_is_needed(places: dict[str, Place]) -> None:
     places["standalone"].admin.script_flush()  # so that each script is first sent by EVAL
     for cls in KINDS:
         used |= run_kind(places["standalone"], cls, "plain")
+    used |= run_expired_whole(places["standalone"])
     unused = set(COMMANDS) - used - {"asking"}
     assert not unused, f"granted but never sent: {sorted(unused)}"
 
@@ -710,7 +909,9 @@ def test_the_readme_shows_this_grant() -> None:
     assert [word[1:] for word in words if word.startswith("~")] == key_patterns("jobs")
     assert sorted(word[1:] for word in words if word.startswith("+")) == sorted(COMMANDS)
     listed = set(re.findall(r"~\{jobs\}:(\w+)", readme))
-    other_keys = exact_keys("jobs", stream=False)[1:] + exact_keys("jobs", stream=True)[1:]
+    other_keys = [
+        key for kind in ("set", "stream", "expiring") for key in exact_keys("jobs", kind)[1:]
+    ]
     assert listed == {key.rpartition(":")[2] for key in other_keys}
 
 
@@ -735,6 +936,10 @@ def fill_stream(client: Any, name: str) -> None:
     p = PriorityStream(client, name)
     p.add_many([("x", "1", 1.0), ("y", "2", 2.0), ("z", "3", 3.0)])
     p.pull(1, gate=True)
+
+
+def fill_expiring(client: Any, name: str) -> None:
+    ExpiringSet(client, name, ttl=300).update(['"x"', '"y"'])
 
 
 def refused(attempt: Callable[[], object]) -> str:
@@ -777,6 +982,22 @@ def stream_attempts(p: PriorityStream[str]) -> Attempts:
     }
 
 
+def expiring_attempts(s: ExpiringSet[str]) -> Attempts:
+    return {
+        "add": lambda: s.add("w"),
+        "update": lambda: s.update(["w"]),
+        "touch": lambda: s.touch('"x"', 60),
+        "pop": lambda: s.pop(),
+        "discard": lambda: s.discard('"y"'),
+        "clear": lambda: s.clear(),
+        "&=": lambda: s.intersection_update(['"x"']),
+        "in": lambda: '"y"' in s,
+        "expires_at": lambda: s.expires_at('"x"'),
+        "len": lambda: len(s),
+        "iteration": lambda: list(s),
+    }
+
+
 def in_loop(loop: asyncio.AbstractEventLoop, make: Callable[[], Any]) -> Callable[[], object]:
     return lambda: loop.run_until_complete(make())
 
@@ -810,16 +1031,39 @@ def async_stream_attempts(loop: asyncio.AbstractEventLoop, p: AsyncPriorityStrea
     }
 
 
+def async_expiring_attempts(loop: asyncio.AbstractEventLoop, s: AsyncExpiringSet[str]) -> Attempts:
+    async def iterate() -> list[str]:
+        return [item async for item in s]
+
+    return {
+        "add": in_loop(loop, lambda: s.add("w")),
+        "update": in_loop(loop, lambda: s.update(["w"])),
+        "touch": in_loop(loop, lambda: s.touch('"x"', 60)),
+        "pop": in_loop(loop, lambda: s.pop()),
+        "discard": in_loop(loop, lambda: s.discard('"y"')),
+        "clear": in_loop(loop, lambda: s.clear()),
+        "&=": in_loop(loop, lambda: s.intersection_update(['"x"'])),
+        "in": in_loop(loop, lambda: s.contains('"y"')),
+        "expires_at": in_loop(loop, lambda: s.expires_at('"x"')),
+        "len": in_loop(loop, lambda: s.size()),
+        "iteration": in_loop(loop, iterate),
+    }
+
+
 def attempts_on(
     kind: str, flavour: str, client: Any, theirs: str, mine: str, loop: asyncio.AbstractEventLoop
 ) -> Attempts:
     """Operations on ``theirs`` as the user; a set's ``mine`` is used first (its marker)."""
     if flavour == "sync":
+        if kind == "expiring":
+            return expiring_attempts(ExpiringSet(client, theirs, ttl=60))
         if kind == "stream":
             return stream_attempts(PriorityStream(client, theirs))
         own = SortedSet(client, mine)
         own.add("mine", 1.0)
         return set_attempts(SortedSet(client, theirs), own)
+    if kind == "expiring":
+        return async_expiring_attempts(loop, AsyncExpiringSet(client, theirs, ttl=60))
     if kind == "stream":
         return async_stream_attempts(loop, AsyncPriorityStream(client, theirs))
     async_own = AsyncSortedSet(client, mine)
@@ -828,7 +1072,7 @@ def attempts_on(
 
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
-@pytest.mark.parametrize("kind", ["set", "stream"])
+@pytest.mark.parametrize("kind", ["set", "stream", "expiring"])
 @pytest.mark.parametrize("grant_of", ["another collection", "some of its keys"])
 def test_a_user_is_refused_a_collection_it_was_not_granted(
     place: Place, kind: str, flavour: str, grant_of: str
@@ -838,12 +1082,17 @@ def test_a_user_is_refused_a_collection_it_was_not_granted(
     ``another collection``: the user holds collection A's grant and uses B.
     ``some of its keys``: the user holds B's ZSET and kind marker (what
     adding with a score touches) but not its other keys: every script that
-    declares one of those is refused whole, before it runs.
+    declares one of those is refused whole, before it runs. An expiring set has
+    no other keys: the user holds its ZSET but not its marker, which every one
+    of its scripts (and ``clear``) declares.
     """
     mine, theirs = names("tagged")  # one slot: ``mine |= theirs`` is read on the server
-    (fill_set if kind == "set" else fill_stream)(place.admin, theirs)
+    fill = {"set": fill_set, "stream": fill_stream, "expiring": fill_expiring}
+    fill[kind](place.admin, theirs)
     if grant_of == "another collection":
         keys = key_patterns(mine)
+    elif kind == "expiring":
+        keys = [*key_patterns(mine), glob_escape(theirs)]
     else:
         keys = [*key_patterns(mine), glob_escape(theirs), glob_escape(stream_keys(theirs).kind)]
     user = place.grant(keys)
