@@ -23,6 +23,7 @@ from collections.abc import (
     MutableSet,
 )
 from collections.abc import Set as AbstractSet
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, cast, overload
 
@@ -34,7 +35,15 @@ from ._keys import SET_KIND, key_slot
 from ._ops import Flow, run
 from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
 from .errors import EncodeError
-from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
+from .protocols import (
+    Anchor,
+    AsyncClient,
+    OnDuplicate,
+    Reschedule,
+    Scorer,
+    Serializer,
+    SyncClient,
+)
 
 __all__ = [
     "AsyncProcessing",
@@ -81,6 +90,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
     ) -> None: ...
     @overload
@@ -93,6 +103,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
     ) -> None: ...
     def __init__(
@@ -104,6 +115,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
     ) -> None:
         codec: Serializer[T] = default_codec(type(self), serializer)
@@ -116,6 +128,7 @@ class _SetBase(Collection[C, T]):
             scheduled=self._scheduled,
             max_deliveries=max_deliveries,
             poll=durability is not None,
+            unique_for=unique_for,
         )
         self._bind(client, name, codec, durability)
 
@@ -157,7 +170,11 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     ``on_duplicate`` says what adding a present item does to its score
     (``"replace"``, ``"keep"``, ``"min"`` or ``"max"``), and
     ``max_deliveries`` after how many claims without an ack an item goes to
-    the dead-letter store. A ``MutableSet``: ``in``, ``len()``, iteration in
+    the dead-letter store, and ``unique_for`` (seconds or a ``timedelta``)
+    makes the set unique until done: ``add`` refuses an item that is
+    pending, under lease, or was popped, taken or acked less than that long
+    ago (an item whose lease expired or was released is pending; one moved
+    to the dead letters or discarded is not done). A ``MutableSet``: ``in``, ``len()``, iteration in
     score order, ``|=`` and the other in-place operators.
 
     >>> s = SortedSet(redis.Redis(), "jobs")                # doctest: +SKIP
@@ -169,7 +186,9 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     itself (any ZSET producer, redset's included, can feed it); leases live
     in ``{jobs}:leased`` (ZSET), ``{jobs}:held`` and ``{jobs}:deliveries``
     (HASHes), undecodable or over-delivered items in ``{jobs}:dead``, the
-    lease counter in ``{jobs}:fence`` and the kind marker in ``{jobs}:kind``.
+    lease counter in ``{jobs}:fence`` and the kind marker in ``{jobs}:kind``;
+    ``{jobs}:done`` (ZSET, with ``unique_for``) records when items were last
+    done, and ``{jobs}:periodic`` (HASH) the schedules of periodic items.
     All share the name's cluster slot (``jobs:{t}`` gets ``jobs:{t}:dead``).
 
     Costs, for N items in the set, M in the call and L leases held:
@@ -204,6 +223,7 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -216,42 +236,51 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     # --- writes ---------------------------------------------------------------
 
-    def add(self, item: T, score: float | None = None) -> None:
-        """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default.
+    # ``set.add`` returns None; ours tells whether the item went in (a bool
+    # where None was, so code written for ``set`` still works).
+    def add(self, item: T, score: float | None = None) -> bool:  # type: ignore[override]
+        """Add ``item``; ``True`` if it was not pending and now is.
 
-        The default is 0, or the server's clock in a ``TimeSortedSet`` and a
-        ``ScheduledSet``. An item already present follows ``on_duplicate``.
+        An explicit ``score`` wins, then ``scorer``, then the default: 0, or
+        the server's clock in a ``TimeSortedSet`` and a ``ScheduledSet``. An
+        item already pending returns ``False`` and its score follows
+        ``on_duplicate``. With ``unique_for``, an item pending, under lease,
+        or popped, taken or acked less than ``unique_for`` ago is refused:
+        ``False``, nothing written (in the same script: no race).
 
-        >>> s.add("a"); s.add("b", score=-1)                # doctest: +SKIP
+        >>> s.add("a"), s.add("b", score=-1), s.add("a")    # doctest: +SKIP
+        (True, True, False)
         >>> s.pop()                                         # doctest: +SKIP
         'b'
 
         One round trip; O(log N).
         """
-        self._call(self._ops.add(item, score))
+        return self._call(self._ops.add(item, score))
 
-    def update(self, items: Iterable[T]) -> None:
-        """Add many items, scored as ``add`` would. One round trip per 10,000 items.
+    def update(self, items: Iterable[T]) -> int:
+        """Add many items, scored as ``add`` would; return how many were newly added.
 
         Every item is encoded before anything is sent, so a bad item writes
         nothing; the chunks are not one transaction. Time-scored items of one
-        chunk share one server timestamp. O(M log N) for M items.
+        chunk share one server timestamp; ``unique_for`` refuses items as
+        ``add`` does. One round trip per 10,000 items; O(M log N) for M items.
         """
-        self._flow(self._ops.update(items))
+        return self._flow(self._ops.update(items))
 
-    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        """Add many ``(item, score)`` pairs, as ``add(item, score)`` would.
+    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> int:
+        """Add many ``(item, score)`` pairs, as ``add(item, score)`` would; how many were new.
 
         Checked and encoded before anything is sent, like ``update``. One
         round trip per 10,000 pairs; O(M log N) for M pairs.
         """
-        self._flow(self._ops.update_scored(pairs))
+        return self._flow(self._ops.update_scored(pairs))
 
     def increment(self, item: T, by: float = 1.0) -> float:
         """Add ``by`` to the score of a present item; return the new score.
@@ -266,7 +295,10 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         return self._call(self._ops.increment(item, by))
 
     def discard(self, item: T) -> None:
-        """Remove ``item`` if present; a lease on it is untouched. One round trip; O(log N)."""
+        """Remove ``item`` if present; a lease on it is untouched. One round trip; O(log N).
+
+        A periodic item's schedule ends (``ScheduledSet.add_periodic``).
+        """
         self._call(self._ops.discard(item))
 
     def remove(self, item: T) -> None:
@@ -274,7 +306,9 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self._call(self._ops.remove(item))
 
     def clear(self) -> None:
-        """Remove every item and end every lease (dead letters are kept).
+        """Remove every item, end every lease and schedule (dead letters are kept).
+
+        A ``unique_for`` set also forgets what was done.
 
         One round trip; O(N + L) for L leases held.
         """
@@ -697,6 +731,7 @@ class TimeSortedSet(SortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -709,6 +744,7 @@ class TimeSortedSet(SortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -746,6 +782,7 @@ class ScheduledSet(TimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -758,6 +795,7 @@ class ScheduledSet(TimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -771,6 +809,45 @@ class ScheduledSet(TimeSortedSet[T]):
         each, amortised).
         """
         return self._call(self._ops.available())
+
+    def add_periodic(
+        self,
+        item: T,
+        every: float | timedelta,
+        *,
+        first_due: float | None = None,
+        anchor: Anchor = "due",
+        reschedule: Reschedule = "claim",
+    ) -> bool:
+        """Add ``item`` due at ``first_due`` (default: now), then again every ``every``.
+
+        Each run is handed out once: ``pop`` and ``take`` put the item back
+        due at its next run in the same script, and so does ``claim`` (with
+        ``reschedule="claim"``), or ``ack`` of its lease (``"ack"``). The
+        next run is the previous due time plus the interval, skipping the
+        runs missed (the first such time after now; ``anchor="due"``), or
+        server time plus the interval (``anchor="now"``). ``True`` if the
+        item was not pending and now is (an item already pending follows
+        ``on_duplicate``; one under lease only gets the new schedule).
+
+        With ``reschedule="claim"`` the next run is pending while the lease
+        is held but is not claimed until that lease ends (a job never runs
+        beside itself); a released or expired lease puts its own run back
+        (the earlier due time wins), so that run is retried and the next is
+        scheduled from it again. With ``"ack"`` nothing is pending while
+        the lease is held; a release or expiry retries the run, and its ack
+        schedules the next. Either way an item buried for ``max_deliveries``
+        gets its next run, ``discard`` (or ``-=``, ``&=``, ``clear``) ends
+        the schedule, and ``unique_for`` does not apply to ``add_periodic``.
+
+        >>> q.add_periodic("report", timedelta(minutes=5))  # doctest: +SKIP
+        True
+        >>> q.pop(), q.score("report") - time.time() > 299  # doctest: +SKIP
+        ('report', True)
+
+        One round trip; O(log N). The schedule is kept in ``{name}:periodic``.
+        """
+        return self._call(self._ops.add_periodic(item, every, first_due, anchor, reschedule))
 
 
 class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
@@ -802,6 +879,7 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -814,18 +892,19 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
-    async def add(self, item: T, score: float | None = None) -> None:
-        await self._call(self._ops.add(item, score))
+    async def add(self, item: T, score: float | None = None) -> bool:
+        return await self._call(self._ops.add(item, score))
 
-    async def update(self, items: Iterable[T]) -> None:
-        await self._flow(self._ops.update(items))
+    async def update(self, items: Iterable[T]) -> int:
+        return await self._flow(self._ops.update(items))
 
-    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        await self._flow(self._ops.update_scored(pairs))
+    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> int:
+        return await self._flow(self._ops.update_scored(pairs))
 
     async def increment(self, item: T, by: float = 1.0) -> float:
         return await self._call(self._ops.increment(item, by))
@@ -967,6 +1046,7 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -979,6 +1059,7 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -1009,6 +1090,7 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -1021,6 +1103,7 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -1029,6 +1112,17 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
 
     async def available(self) -> int:
         return await self._call(self._ops.available())
+
+    async def add_periodic(
+        self,
+        item: T,
+        every: float | timedelta,
+        *,
+        first_due: float | None = None,
+        anchor: Anchor = "due",
+        reschedule: Reschedule = "claim",
+    ) -> bool:
+        return await self._call(self._ops.add_periodic(item, every, first_due, anchor, reschedule))
 
 
 class _Named(Protocol):

@@ -351,6 +351,8 @@ def run_set(cls: type[SortedSet[Any]], client: Any, name: str, other_name: str) 
     assert not s.isdisjoint(["a", "zz"])
     if isinstance(s, ScheduledSet):
         assert s.available() == 6
+        assert s.add_periodic("tick", 3600.0, first_due=1e12) is True  # not due in this test
+        s.discard("tick")  # its schedule ends
     s.discard("e")
     s.remove("d")
     out = [s.pop(), s.pop(timeout=0.5), *s.take(1), *s.take(1, timeout=0.5)]
@@ -440,6 +442,8 @@ async def run_async_set(
     assert not await s.isdisjoint(["a", "zz"])
     if isinstance(s, AsyncScheduledSet):
         assert await s.available() == 6
+        assert await s.add_periodic("tick", 3600.0, first_due=1e12) is True
+        await s.discard("tick")
     await s.discard("e")
     await s.remove("d")
     out = [await s.pop(), await s.pop(timeout=0.5), *await s.take(1)]

@@ -6,6 +6,8 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
+-- KEYS[7]  done ZSET (unique_for)
+-- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
 -- Returns  {member1, deadline1, token1, deliveries1, ...}
 local _, leased, held, deliveries = open_set()
 local found = redis.call('ZRANGE', leased, 0, -1, 'WITHSCORES')
