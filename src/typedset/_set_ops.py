@@ -131,12 +131,17 @@ class Lease(msgspec.Struct, Generic[T], frozen=True):
         Opaque: it names this lease of this set and no other, so acting on a
         lease that ended (it expired and the item was claimed again) changes
         nothing, and a lease of another set is refused with ``ValueError``.
+    ``score``
+        The item's score when it was claimed: in a ``ScheduledSet``, the due
+        time of the run handed out (a periodic item's next run is due later);
+        ``release`` restores it.
     """
 
     item: T
     deadline: float
     deliveries: int
     token: bytes
+    score: float = 0.0
 
     def __repr__(self) -> str:
         """``Lease('a', deadline=..., deliveries=1)``: the opaque token is left out."""
@@ -554,13 +559,19 @@ class SetOps(Generic[T]):
             # due time or lease deadline, and at most every _POLL_MAX.
             yield Sleep(max(0.0, min(remaining, claimed.head.until_next(), pause)))
             pause = min(pause * 2, _POLL_MAX)
-        counts = dict(claimed.members)
-        found = [(member, "") for member, _ in claimed.members]
+        counts = {member: (count, score) for member, count, score in claimed.members}
+        found = [(member, "") for member, _, _ in claimed.members]
         items, bad = yield from self._decode_skipping(found, claimed.token)
         bad_members = {raw for raw, _ in bad}
-        good = [member for member, _ in claimed.members if member not in bad_members]
+        good = [member for member, _, _ in claimed.members if member not in bad_members]
         leases = [
-            Lease(item, claimed.deadline, counts[member], self._token(claimed.token, member))
+            Lease(
+                item,
+                claimed.deadline,
+                counts[member][0],
+                self._token(claimed.token, member),
+                counts[member][1],
+            )
             for item, member in zip(items, good, strict=True)
         ]
         return leases, bad
@@ -591,12 +602,12 @@ class SetOps(Generic[T]):
         """Every lease still held, earliest deadline first; undecodable items are skipped."""
         rows = yield from run(self._script("leased", scripts.LEASED, (), _lease_rows))
         leases: list[Lease[T]] = []
-        for member, deadline, token, deliveries in rows:
+        for member, deadline, token, deliveries, score in rows:
             try:
                 item = self.codec.loads(member)
             except Exception:  # claim moves what it cannot decode; a rare late codec change
                 continue
-            leases.append(Lease(item, deadline, deliveries, self._token(token, member)))
+            leases.append(Lease(item, deadline, deliveries, self._token(token, member), score))
         return leases
 
     # --- dead letters ----------------------------------------------------------
@@ -692,7 +703,7 @@ class _Claimed:
     head: _Head
     token: str
     deadline: float
-    members: list[tuple[bytes, int]]
+    members: list[tuple[bytes, int, float]]
     buried: int
 
 
@@ -701,12 +712,15 @@ def _claimed(reply: object) -> _Claimed:
     assert len(items) == 6, reply
     now, upcoming, token, deadline, found, buried = items
     flat = as_array(found)
-    members = [(as_bytes(flat[i]), as_int(flat[i + 1])) for i in range(0, len(flat), 2)]
+    members = [
+        (as_bytes(flat[i]), as_int(flat[i + 1]), float(as_text(flat[i + 2])))
+        for i in range(0, len(flat), 3)
+    ]
     head = _Head(as_text(now), as_text(upcoming), [])
     return _Claimed(head, as_text(token), float(as_text(deadline)), members, as_int(buried))
 
 
-def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
+def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int, float]]:
     items = as_array(reply)
     return [
         (
@@ -714,8 +728,9 @@ def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
             float(as_text(items[i + 1])),
             as_text(items[i + 2]),
             as_int(items[i + 3]),
+            float(as_text(items[i + 4])),
         )
-        for i in range(0, len(items), 4)
+        for i in range(0, len(items), 5)
     ]
 
 

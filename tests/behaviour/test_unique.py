@@ -173,8 +173,8 @@ def test_unique_for_is_checked_at_the_constructor(r: redis.Redis, name: str) -> 
     for bad in (0, -1.0, timedelta(0), float("inf"), float("nan")):
         with pytest.raises(ValueError, match="unique_for"):
             SortedSet(r, name, unique_for=bad)
+    bad_type: Any = "60"
     with pytest.raises(TypeError, match="unique_for"):
-        bad_type: Any = "60"
         SortedSet(r, name, unique_for=bad_type)
 
 

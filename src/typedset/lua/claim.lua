@@ -12,7 +12,8 @@
 -- ARGV[2]  TTL in seconds, > 0
 -- ARGV[3]  "1" to claim only members whose score <= server time (ScheduledSet), else "0"
 -- ARGV[4]  max deliveries; "0" for no limit
--- Returns  {now, next, token, deadline, {member1, deliveries1, ...}, buried}
+-- Returns  {now, next, token, deadline, {member1, deliveries1, score1, ...}, buried}
+--          score:  the member's score as it was claimed (its due time)
 --          next:   as pop.lua's, when nothing was claimed
 --          token:  the fence value of this claim ("" when nothing was claimed)
 --          buried: how many members went to the dead-letter store for having
@@ -75,6 +76,7 @@ for i, member in ipairs(claimed) do
   by_count[#by_count + 1] = counts[i]
   out[#out + 1] = member
   out[#out + 1] = counts[i]
+  out[#out + 1] = scores[i]
 end
 in_chunks('ZADD', leased, by_deadline)
 in_chunks('HSET', held, by_token)

@@ -8,7 +8,7 @@
 -- KEYS[6]  fence STRING
 -- KEYS[7]  done ZSET (unique_for)
 -- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
--- Returns  {member1, deadline1, token1, deliveries1, ...}
+-- Returns  {member1, deadline1, token1, deliveries1, score1, ...}: score is the one it was claimed at
 local _, leased, held, deliveries = open_set()
 local found = redis.call('ZRANGE', leased, 0, -1, 'WITHSCORES')
 local members = {}
@@ -22,6 +22,7 @@ for i, member in ipairs(members) do
     out[#out + 1] = found[2 * i]
     out[#out + 1] = held_token(values[i])
     out[#out + 1] = counts[i] or '0'
+    out[#out + 1] = held_score(values[i])
   end
 end
 return out

@@ -314,6 +314,7 @@ def sorted_set_machine(
             ], (expected, got)
             for x, y in zip(expected, got, strict=True):
                 assert abs(x.deadline - y.deadline) < _SLACK, (x, y)
+                assert self.same_score(x.score, y.score), (x, y)
                 assert isinstance(y.token, bytes), y
 
         @rule(item=items, offset=st.none() | offsets)

@@ -507,7 +507,8 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
             self._deliveries[member] = count
             self._held[member] = _Held(self._claims, score, deadline)
             token = self._token(self._claims, member)
-            leases.append(Lease(self._serializer.loads(member), deadline, count, token))
+            item = self._serializer.loads(member)
+            leases.append(Lease(item, deadline, count, token, score))
         return leases
 
     def ack(self, lease: Lease[T]) -> bool:
@@ -585,15 +586,16 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
     def leased(self) -> list[Lease[T]]:
         """Every lease still held, earliest deadline first (ties: by member bytes). O(L log L)."""
         self._return_expired(self._now())
-        rows = sorted((held.deadline, member, held.claim) for member, held in self._held.items())
+        rows = sorted(self._held.items(), key=lambda row: (row[1].deadline, row[0]))
         return [
             Lease(
                 self._serializer.loads(member),
-                deadline,
+                held.deadline,
                 self._deliveries.get(member, 0),
-                self._token(claim, member),
+                self._token(held.claim, member),
+                held.score,
             )
-            for deadline, member, claim in rows
+            for member, held in rows
         ]
 
     def processing(
