@@ -67,13 +67,14 @@ from typedset import JsonCodec, PriorityStream, ScheduledSet, SortedSet, TimeSor
 from typedset._base import Collection
 from typedset._keys import hash_tag, set_keys, stream_keys
 from typedset._ops import PAGE_SIZE
+from typedset._processing import _Block
 from typedset.aio import (
     AsyncPriorityStream,
     AsyncScheduledSet,
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
-from typedset.sorted_set import AsyncProcessing, Processing, _Block
+from typedset.sorted_set import AsyncProcessing, Processing
 from typedset.testing import PrivateServer
 
 #: Every command typedset sends, from Python or from its Lua scripts; the
