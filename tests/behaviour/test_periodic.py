@@ -318,3 +318,44 @@ def test_eight_tasks_each_get_their_own_runs_of_a_job_due_every_fifth_of_a_secon
 
     first = asyncio.run(main())
     check_runs(runs, first)
+
+
+def popper(url: str, name: str, stop: threading.Event, popped: list[str]) -> None:
+    client = redis.Redis.from_url(url)
+    s = ScheduledSet(client, name)
+    try:
+        while not stop.is_set():
+            try:
+                popped.append(s.pop(timeout=0.2))
+            except KeyError:
+                continue
+    finally:
+        client.close()
+
+
+def test_eight_threads_popping_never_get_one_run_twice(server: Server, name: str) -> None:
+    """``pop`` (at most once) hands each run out once: the schedule moves on by a whole
+    interval for every run popped, so it has moved at least as far as the runs counted."""
+    r = server.client()
+    every = 0.1
+    first = server_now(r) + 0.3
+    ScheduledSet(r, name).add_periodic("job", every, first_due=first)
+    stop = threading.Event()
+    popped: list[str] = []
+    threads = [
+        threading.Thread(target=popper, args=(server.url, name, stop, popped)) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    while server_now(r) < first + 3.0:
+        time.sleep(0.02)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    upcoming = ScheduledSet(r, name).score("job")
+    r.close()
+    assert upcoming is not None, "the schedule goes on"
+    intervals = round((upcoming - first) / every)  # runs handed out or skipped
+    assert set(popped) == {"job"}
+    assert len(popped) <= intervals, "two workers popped the same run"
+    assert len(popped) >= 20, "30 runs fell due; only a stall of every worker skips one"
