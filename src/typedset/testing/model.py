@@ -16,7 +16,9 @@ server's clock: a lease whose deadline is ``<= clock()`` is not held, and it
 goes back to pending only inside the operations that return expired leases
 on the server (``claim``, ``pop``, ``take``, ``peek``, ``peek_score``,
 ``available``, ``ack``, ``release``, ``extend``, ``leased``,
-``requeue_dead``), never inside ``len``, ``in``, iteration or ``score``.
+``requeue_dead``, ``add_periodic``, and ``add``/``update``/``update_scored``
+of a set with ``unique_for``), never inside ``len``, ``in``, iteration or
+``score``.
 """
 
 from __future__ import annotations
