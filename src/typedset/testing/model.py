@@ -371,8 +371,11 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
 
     def _add_all(self, staged: list[tuple[bytes, float]], now: float) -> int:
         """Add checked members; with ``unique_for``, expired leases return first and members
-        pending, held or done lately are refused. How many were new."""
-        if self._unique:
+        pending, held or done lately are refused. How many were new.
+
+        No member, no call on the server: expired leases stay where they are.
+        """
+        if self._unique and staged:
             self._return_expired(now)
         added = 0
         for member, score in staged:
