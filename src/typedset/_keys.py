@@ -67,7 +67,19 @@ def _sibling(name: str, suffix: str) -> str:
 
 
 #: The suffixes of a collection's other keys (``_sibling``), of every kind.
-SUFFIXES = ("leased", "held", "deliveries", "dead", "fence", "kind", "values", "cooling", "gated")
+SUFFIXES = (
+    "leased",
+    "held",
+    "deliveries",
+    "dead",
+    "fence",
+    "kind",
+    "done",
+    "periodic",
+    "values",
+    "cooling",
+    "gated",
+)
 
 
 def check_name(name: object) -> str:
@@ -112,7 +124,10 @@ class SetKeys:
     original score) and ``deliveries`` (HASH: member -> count) hold the
     leases of ``claim``; ``fence`` counts the lease tokens handed out;
     ``dead`` keeps what could not be decoded or delivered; ``kind`` marks the
-    name as a sorted set's (see ``claim_name.lua``).
+    name as a sorted set's (see ``claim_name.lua``); ``done`` (ZSET: member ->
+    server time) remembers what was handed out or acked lately, for a set
+    with ``unique_for``; ``periodic`` (HASH: member -> its schedule) holds the
+    ``ScheduledSet.add_periodic`` items.
     """
 
     pending: str
@@ -122,11 +137,22 @@ class SetKeys:
     dead: str
     fence: str
     kind: str
+    done: str
+    periodic: str
 
     @property
-    def script_keys(self) -> tuple[str, str, str, str, str, str]:
-        """The six keys every lease-aware script takes, in order (see ``lua/lib/leases.lua``)."""
-        return (self.pending, self.leased, self.held, self.deliveries, self.dead, self.fence)
+    def script_keys(self) -> tuple[str, str, str, str, str, str, str, str]:
+        """The eight keys every lease-aware script takes, in order (see ``lua/lib/leases.lua``)."""
+        return (
+            self.pending,
+            self.leased,
+            self.held,
+            self.deliveries,
+            self.dead,
+            self.fence,
+            self.done,
+            self.periodic,
+        )
 
 
 def set_keys(name: str) -> SetKeys:
@@ -139,6 +165,8 @@ def set_keys(name: str) -> SetKeys:
         dead=_sibling(name, "dead"),
         fence=_sibling(name, "fence"),
         kind=_sibling(name, "kind"),
+        done=_sibling(name, "done"),
+        periodic=_sibling(name, "periodic"),
     )
 
 

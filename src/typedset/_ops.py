@@ -126,6 +126,7 @@ WRITES = frozenset(
         "ack_many",
         "add",
         "add_many",
+        "add_periodic",
         "claim",
         "clear",
         "clear_dead_letters",

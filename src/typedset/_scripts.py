@@ -88,6 +88,8 @@ def load(name: str) -> Script:
 
 ACK = load("ack")
 ADD_NOW = load("add_now")
+ADD_PERIODIC = load("add_periodic")
+ADD_UNIQUE = load("add_unique")
 CLAIM = load("claim")
 CLAIM_NAME = load("claim_name")
 COMBINE = load("combine")

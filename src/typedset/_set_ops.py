@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from typing import Generic, Literal, TypeVar, cast
 
@@ -49,7 +50,7 @@ from ._ops import (
 )
 from ._scripts import Script
 from .errors import DecodeError, EncodeError
-from .protocols import Arg, OnDuplicate, Scorer, Serializer
+from .protocols import Anchor, Arg, OnDuplicate, Reschedule, Scorer, Serializer
 
 __all__ = ["Cursor", "DeadLetter", "Lease", "SetOps"]
 
@@ -130,12 +131,17 @@ class Lease(msgspec.Struct, Generic[T], frozen=True):
         Opaque: it names this lease of this set and no other, so acting on a
         lease that ended (it expired and the item was claimed again) changes
         nothing, and a lease of another set is refused with ``ValueError``.
+    ``score``
+        The item's score when it was claimed: in a ``ScheduledSet``, the due
+        time of the run handed out (a periodic item's next run is due later);
+        ``release`` restores it.
     """
 
     item: T
     deadline: float
     deliveries: int
     token: bytes
+    score: float = 0.0
 
     def __repr__(self) -> str:
         """``Lease('a', deadline=..., deliveries=1)``: the opaque token is left out."""
@@ -165,8 +171,10 @@ class SetOps(Generic[T]):
         scheduled: bool,
         max_deliveries: int | None = None,
         poll: bool = False,
+        unique_for: float | timedelta | None = None,
     ) -> None:
         check_codec(codec)
+        self.unique = check_seconds(unique_for, "unique_for") if unique_for is not None else 0.0
         if max_deliveries is not None:
             max_deliveries = check_count(max_deliveries, "max_deliveries")
             if max_deliveries < 1:
@@ -187,13 +195,19 @@ class SetOps(Generic[T]):
         self.max_deliveries = max_deliveries or 0  # 0: no limit
         # Waiting pops poll the pop script instead of blocking in BZPOPMIN: for a
         # durable set, whose WAIT does not count a BZPOPMIN the server served
-        # later (the popping client's write offset is not moved by it).
-        self.poll = poll or scheduled
+        # later (the popping client's write offset is not moved by it). And for
+        # a unique set: a BZPOPMIN cannot record the member as done.
+        self.poll = poll or scheduled or self.unique > 0
+
+    @property
+    def _window(self) -> str:
+        """The scripts' ``unique_for`` argument: seconds, "0" for none."""
+        return format_score(self.unique) if self.unique else "0"
 
     def _script(
         self, op: str, script: Script, args: tuple[Arg, ...], parse: Callable[[object], R]
     ) -> Call[R]:
-        """A call of a lease-aware script, which takes the six keys of ``lua/lib/leases.lua``."""
+        """A call of a lease-aware script, which takes the eight keys of ``lua/lib/leases.lua``."""
         return script_call(op, script, self.keys.script_keys, args, parse)
 
     # --- encoding -----------------------------------------------------------
@@ -250,43 +264,85 @@ class SetOps(Generic[T]):
 
     # --- writes ---------------------------------------------------------------
 
-    def add(self, item: T, score: float | None) -> Call[None]:
+    def add(self, item: T, score: float | None) -> Call[bool]:
         member = self.encode(item)
         text = self._default_score(item, score)
+        if self.unique:
+            args: tuple[Arg, ...] = (self._window, text or "", member)
+            return self._script("add", scripts.ADD_UNIQUE, args, lambda r: _count(r) == 1)
         if text is None:
             args = (self.flag, member)
-            return script_call("add", scripts.ADD_NOW, (self.keys.pending,), args, ignore)
+            return script_call("add", scripts.ADD_NOW, (self.keys.pending,), args, _added)
         flag = (self.flag,) if self.flag else ()
-        return Call("add", ("ZADD", self.keys.pending, *flag, text, member), ignore)
+        return Call("add", ("ZADD", self.keys.pending, *flag, text, member), _added)
 
-    def update(self, items: Iterable[T]) -> Flow[None]:
+    def update(self, items: Iterable[T]) -> Flow[int]:
         """Add many items; everything is encoded and checked before anything is sent."""
         checked = check_items(items, "update")
         encoded = [(self.encode(item), self._default_score(item, None)) for item in checked]
+        added = 0
         for batch in self._batches("update", encoded):
-            yield from run_batch(batch)
+            added += sum((yield from run_batch(batch)))
+        return added
 
-    def update_scored(self, scored: Iterable[tuple[T, float]]) -> Flow[None]:
+    def update_scored(self, scored: Iterable[tuple[T, float]]) -> Flow[int]:
         encoded: list[tuple[bytes, str | None]] = [
             (self.encode(item), format_score(check_score(score)))
             for item, score in check_items(scored, "update_scored")
         ]
+        added = 0
         for batch in self._batches("update_scored", encoded):
-            yield from run_batch(batch)
+            added += sum((yield from run_batch(batch)))
+        return added
 
-    def _batches(self, op: str, encoded: list[tuple[bytes, str | None]]) -> list[list[Call[None]]]:
-        """Chunks of ``_CHUNK`` members per command, ``_CHUNKS_PER_TRIP`` commands per trip."""
+    def _batches(self, op: str, encoded: list[tuple[bytes, str | None]]) -> list[list[Call[int]]]:
+        """Chunks of ``_CHUNK`` members per command, ``_CHUNKS_PER_TRIP`` commands per trip.
+
+        Each call's reply counts the members it added.
+        """
+        calls: list[Call[int]] = []
+        if self.unique:  # one script checks and adds, whatever the score
+            for i in range(0, len(encoded), _CHUNK):
+                flat = [
+                    part
+                    for member, text in encoded[i : i + _CHUNK]
+                    for part in (text or "", member)
+                ]
+                args: tuple[Arg, ...] = (self._window, *flat)
+                calls.append(self._script(op, scripts.ADD_UNIQUE, args, _count))
+            return [calls[i : i + _CHUNKS_PER_TRIP] for i in range(0, len(calls), _CHUNKS_PER_TRIP)]
         flag = (self.flag,) if self.flag else ()
         timed = [member for member, text in encoded if text is None]
         scored = [(text, member) for member, text in encoded if text is not None]
-        calls: list[Call[None]] = []
         for i in range(0, len(timed), _CHUNK):
-            args: tuple[Arg, ...] = (self.flag, *timed[i : i + _CHUNK])
-            calls.append(script_call(op, scripts.ADD_NOW, (self.keys.pending,), args, ignore))
+            args = (self.flag, *timed[i : i + _CHUNK])
+            calls.append(script_call(op, scripts.ADD_NOW, (self.keys.pending,), args, as_int))
         for i in range(0, len(scored), _CHUNK):
             flat = [part for pair in scored[i : i + _CHUNK] for part in pair]
-            calls.append(Call(op, ("ZADD", self.keys.pending, *flag, *flat), ignore))
+            calls.append(Call(op, ("ZADD", self.keys.pending, *flag, *flat), as_int))
         return [calls[i : i + _CHUNKS_PER_TRIP] for i in range(0, len(calls), _CHUNKS_PER_TRIP)]
+
+    def add_periodic(
+        self,
+        item: T,
+        every: float | timedelta,
+        first_due: float | None,
+        anchor: Anchor,
+        reschedule: Reschedule,
+    ) -> Call[bool]:
+        """Add ``item`` due at ``first_due`` (default: now) and every ``every`` seconds after."""
+        if not self.scheduled:
+            raise TypeError("add_periodic is a ScheduledSet's")
+        member = self.encode(item)
+        seconds = check_seconds(every, "every")
+        if anchor not in ("due", "now"):
+            raise ValueError(f"anchor must be 'due' or 'now', not {anchor!r}")
+        if reschedule not in ("claim", "ack"):
+            raise ValueError(f"reschedule must be 'claim' or 'ack', not {reschedule!r}")
+        first = "" if first_due is None else format_score(check_finite(first_due, "first_due"))
+        schedule = f"{format_score(seconds)} {anchor} {reschedule}"
+        args = (member, schedule, first, self.flag)
+        return self._script("add_periodic", scripts.ADD_PERIODIC, args, _added)
 
     def increment(self, item: T, by: float) -> Call[float]:
         member = self.encode(item)
@@ -316,7 +372,8 @@ class SetOps(Generic[T]):
 
     def clear(self) -> Call[None]:
         keys = self.keys
-        return Call("clear", ("DEL", keys.pending, keys.leased, keys.held, keys.deliveries), ignore)
+        doomed = (keys.pending, keys.leased, keys.held, keys.deliveries, keys.done, keys.periodic)
+        return Call("clear", ("DEL", *doomed), ignore)
 
     # --- reads ---------------------------------------------------------------
 
@@ -389,7 +446,7 @@ class SetOps(Generic[T]):
     # --- consuming ---------------------------------------------------------
 
     def _pop_call(self, op: str, n: int, popped: Iterable[bytes] = ()) -> Call[_Head]:
-        call = self._script(op, scripts.POP, (n, self._ready, *popped), _head)
+        call = self._script(op, scripts.POP, (n, self._ready, self._window, *popped), _head)
         return replace(call, undo=partial(_put_back_head, self.keys.pending))
 
     def take(self, n: int, timeout: float | None) -> Flow[list[T]]:
@@ -502,13 +559,19 @@ class SetOps(Generic[T]):
             # due time or lease deadline, and at most every _POLL_MAX.
             yield Sleep(max(0.0, min(remaining, claimed.head.until_next(), pause)))
             pause = min(pause * 2, _POLL_MAX)
-        counts = dict(claimed.members)
-        found = [(member, "") for member, _ in claimed.members]
+        counts = {member: (count, score) for member, count, score in claimed.members}
+        found = [(member, "") for member, _, _ in claimed.members]
         items, bad = yield from self._decode_skipping(found, claimed.token)
         bad_members = {raw for raw, _ in bad}
-        good = [member for member, _ in claimed.members if member not in bad_members]
+        good = [member for member, _, _ in claimed.members if member not in bad_members]
         leases = [
-            Lease(item, claimed.deadline, counts[member], self._token(claimed.token, member))
+            Lease(
+                item,
+                claimed.deadline,
+                counts[member][0],
+                self._token(claimed.token, member),
+                counts[member][1],
+            )
             for item, member in zip(items, good, strict=True)
         ]
         return leases, bad
@@ -522,7 +585,7 @@ class SetOps(Generic[T]):
 
     def ack(self, leases: Iterable[Lease[T]], op: str) -> Call[int]:
         """Finish the leases that are still held; the reply counts them."""
-        return self._script(op, scripts.ACK, self._lease_args(op, leases), as_int)
+        return self._script(op, scripts.ACK, (self._window, *self._lease_args(op, leases)), as_int)
 
     def release(self, leases: Iterable[Lease[T]], delay: float | None, op: str) -> Call[int]:
         """Put back the items of the leases that are still held; the reply counts them."""
@@ -539,12 +602,12 @@ class SetOps(Generic[T]):
         """Every lease still held, earliest deadline first; undecodable items are skipped."""
         rows = yield from run(self._script("leased", scripts.LEASED, (), _lease_rows))
         leases: list[Lease[T]] = []
-        for member, deadline, token, deliveries in rows:
+        for member, deadline, token, deliveries, score in rows:
             try:
                 item = self.codec.loads(member)
             except Exception:  # claim moves what it cannot decode; a rare late codec change
                 continue
-            leases.append(Lease(item, deadline, deliveries, self._token(token, member)))
+            leases.append(Lease(item, deadline, deliveries, self._token(token, member), score))
         return leases
 
     # --- dead letters ----------------------------------------------------------
@@ -563,18 +626,20 @@ class SetOps(Generic[T]):
     def combine_with_key(self, op: Literal["or", "and", "sub", "xor"], other: str) -> Call[int]:
         """``self op= other`` where ``other`` is a ZSET in the same slot."""
         keys = (*self._combine_keys, other)
-        return script_call(_COMBINE_OPS[op], scripts.COMBINE, keys, (op, self.flag), as_int)
+        args = (op, self.flag, self._window)
+        return script_call(_COMBINE_OPS[op], scripts.COMBINE, keys, args, as_int)
 
     @property
-    def _combine_keys(self) -> tuple[str, str, str]:
-        return (self.keys.pending, self.keys.held, self.keys.deliveries)
+    def _combine_keys(self) -> tuple[str, str, str, str, str]:
+        keys = self.keys
+        return (keys.pending, keys.held, keys.deliveries, keys.done, keys.periodic)
 
     def combine_with_items(
         self, op: Literal["or", "and", "sub", "xor"], items: Iterable[T]
     ) -> Call[int]:
         """``self op= items`` for any iterable, atomically, in one script call."""
         items = check_items(items, _COMBINE_OPS[op])
-        args: list[Arg] = [op, self.flag]
+        args: list[Arg] = [op, self.flag, self._window]
         if op in ("sub", "and"):  # only membership matters: no scores
             for member in self._members(items):
                 args += ["", member]
@@ -584,6 +649,16 @@ class SetOps(Generic[T]):
         return script_call(
             _COMBINE_OPS[op], scripts.COMBINE, self._combine_keys, tuple(args), as_int
         )
+
+
+def _added(reply: object) -> bool:
+    """ZADD's (or a script's) count of new members, for one member."""
+    return as_int(reply) == 1
+
+
+def _count(reply: object) -> int:
+    """``add_unique.lua``'s flags (1: added) summed."""
+    return sum(as_int(flag) for flag in as_array(reply))
 
 
 def _present(reply: object) -> bool:
@@ -628,7 +703,7 @@ class _Claimed:
     head: _Head
     token: str
     deadline: float
-    members: list[tuple[bytes, int]]
+    members: list[tuple[bytes, int, float]]
     buried: int
 
 
@@ -637,12 +712,15 @@ def _claimed(reply: object) -> _Claimed:
     assert len(items) == 6, reply
     now, upcoming, token, deadline, found, buried = items
     flat = as_array(found)
-    members = [(as_bytes(flat[i]), as_int(flat[i + 1])) for i in range(0, len(flat), 2)]
+    members = [
+        (as_bytes(flat[i]), as_int(flat[i + 1]), float(as_text(flat[i + 2])))
+        for i in range(0, len(flat), 3)
+    ]
     head = _Head(as_text(now), as_text(upcoming), [])
     return _Claimed(head, as_text(token), float(as_text(deadline)), members, as_int(buried))
 
 
-def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
+def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int, float]]:
     items = as_array(reply)
     return [
         (
@@ -650,8 +728,9 @@ def _lease_rows(reply: object) -> list[tuple[bytes, float, str, int]]:
             float(as_text(items[i + 1])),
             as_text(items[i + 2]),
             as_int(items[i + 3]),
+            float(as_text(items[i + 4])),
         )
-        for i in range(0, len(items), 4)
+        for i in range(0, len(items), 5)
     ]
 
 
@@ -692,6 +771,24 @@ def check_ttl(ttl: object) -> float:
     seconds = check_score(ttl, "ttl")
     if not 0.001 <= seconds < math.inf:
         raise ValueError(f"ttl must be > 0 (at least 0.001 seconds) and finite, not {ttl!r}")
+    return seconds
+
+
+def check_seconds(value: object, what: str) -> float:
+    """A positive duration: seconds (a number) or a ``timedelta``; at least a millisecond
+    (the scripts' clock counts microseconds, and ``now + d`` must differ from ``now``),
+    finite."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else check_score(value, what)
+    if not 0.001 <= seconds < math.inf:
+        raise ValueError(f"{what} must be at least 0.001 seconds and finite, not {value!r}")
+    return seconds
+
+
+def check_finite(value: object, what: str) -> float:
+    """A finite number (a time)."""
+    seconds = check_score(value, what)
+    if math.isinf(seconds):
+        raise ValueError(f"{what} must be finite, not {value!r}")
     return seconds
 
 

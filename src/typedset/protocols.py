@@ -11,8 +11,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal, Protocol, TypeAlias, TypeVar
 
 __all__ = [
+    "Anchor",
     "AsyncClient",
     "OnDuplicate",
+    "Reschedule",
     "Scorer",
     "Serializer",
     "SyncClient",
@@ -25,6 +27,15 @@ T = TypeVar("T")
 #: score (redset's behaviour), ``"keep"`` the first score, keep the ``"min"``
 #: or the ``"max"`` of the two.
 OnDuplicate = Literal["replace", "keep", "min", "max"]
+
+#: When a periodic item's next run falls (``ScheduledSet.add_periodic``):
+#: ``"due"``, the previous due time plus the interval (missed runs skipped:
+#: the first such time after now), or ``"now"``, server time plus the interval.
+Anchor = Literal["due", "now"]
+
+#: When a periodic item handed out by ``claim`` gets its next run:
+#: ``"claim"`` (as it is claimed) or ``"ack"`` (when its lease is acked).
+Reschedule = Literal["claim", "ack"]
 
 #: A value redis-py sends as one command argument.
 Arg = bytes | str | int | float

@@ -12,19 +12,16 @@ complexity (N members in the set, M in the call).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
-    Callable,
-    Coroutine,
     Iterable,
     Iterator,
     MutableSet,
 )
 from collections.abc import Set as AbstractSet
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, cast, overload
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast, overload
 
 from typing_extensions import Self, TypeVar
 
@@ -32,9 +29,18 @@ from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._durability import Durability
 from ._keys import SET_KIND, key_slot
 from ._ops import Flow, run
+from ._processing import AsyncProcessing, Processing
 from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
 from .errors import EncodeError
-from .protocols import AsyncClient, OnDuplicate, Scorer, Serializer, SyncClient
+from .protocols import (
+    Anchor,
+    AsyncClient,
+    OnDuplicate,
+    Reschedule,
+    Scorer,
+    Serializer,
+    SyncClient,
+)
 
 __all__ = [
     "AsyncProcessing",
@@ -52,9 +58,7 @@ C = TypeVar("C")
 #: The element type; ``str`` when no serializer says otherwise.
 T = TypeVar("T", default=str)
 S = TypeVar("S")
-Owner = TypeVar("Owner", bound="_Named")
 _Op = Literal["or", "and", "sub", "xor"]
-log = logging.getLogger("typedset")
 
 #: A lease's time to live when ``claim`` and ``processing`` are given none, in seconds.
 DEFAULT_TTL = 30.0
@@ -81,6 +85,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
     ) -> None: ...
     @overload
@@ -93,6 +98,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
     ) -> None: ...
     def __init__(
@@ -104,6 +110,7 @@ class _SetBase(Collection[C, T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
     ) -> None:
         codec: Serializer[T] = default_codec(type(self), serializer)
@@ -116,6 +123,7 @@ class _SetBase(Collection[C, T]):
             scheduled=self._scheduled,
             max_deliveries=max_deliveries,
             poll=durability is not None,
+            unique_for=unique_for,
         )
         self._bind(client, name, codec, durability)
 
@@ -157,7 +165,11 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     ``on_duplicate`` says what adding a present item does to its score
     (``"replace"``, ``"keep"``, ``"min"`` or ``"max"``), and
     ``max_deliveries`` after how many claims without an ack an item goes to
-    the dead-letter store. A ``MutableSet``: ``in``, ``len()``, iteration in
+    the dead-letter store, and ``unique_for`` (seconds or a ``timedelta``)
+    makes the set unique until done: ``add`` refuses an item that is
+    pending, under lease, or was popped, taken or acked less than that long
+    ago (an item whose lease expired or was released is pending; one moved
+    to the dead letters or discarded is not done). A ``MutableSet``: ``in``, ``len()``, iteration in
     score order, ``|=`` and the other in-place operators.
 
     >>> s = SortedSet(redis.Redis(), "jobs")                # doctest: +SKIP
@@ -169,7 +181,9 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
     itself (any ZSET producer, redset's included, can feed it); leases live
     in ``{jobs}:leased`` (ZSET), ``{jobs}:held`` and ``{jobs}:deliveries``
     (HASHes), undecodable or over-delivered items in ``{jobs}:dead``, the
-    lease counter in ``{jobs}:fence`` and the kind marker in ``{jobs}:kind``.
+    lease counter in ``{jobs}:fence`` and the kind marker in ``{jobs}:kind``;
+    ``{jobs}:done`` (ZSET, with ``unique_for``) records when items were last
+    done, and ``{jobs}:periodic`` (HASH) the schedules of periodic items.
     All share the name's cluster slot (``jobs:{t}`` gets ``jobs:{t}:dead``).
 
     Costs, for N items in the set, M in the call and L leases held:
@@ -204,6 +218,7 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -216,42 +231,51 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
     # --- writes ---------------------------------------------------------------
 
-    def add(self, item: T, score: float | None = None) -> None:
-        """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default.
+    # ``set.add`` returns None; ours tells whether the item went in (a bool
+    # where None was, so code written for ``set`` still works).
+    def add(self, item: T, score: float | None = None) -> bool:  # type: ignore[override]
+        """Add ``item``; ``True`` if it was not pending and now is.
 
-        The default is 0, or the server's clock in a ``TimeSortedSet`` and a
-        ``ScheduledSet``. An item already present follows ``on_duplicate``.
+        An explicit ``score`` wins, then ``scorer``, then the default: 0, or
+        the server's clock in a ``TimeSortedSet`` and a ``ScheduledSet``. An
+        item already pending returns ``False`` and its score follows
+        ``on_duplicate``. With ``unique_for``, an item pending, under lease,
+        or popped, taken or acked less than ``unique_for`` ago is refused:
+        ``False``, nothing written (in the same script: no race).
 
-        >>> s.add("a"); s.add("b", score=-1)                # doctest: +SKIP
+        >>> s.add("a"), s.add("b", score=-1), s.add("a")    # doctest: +SKIP
+        (True, True, False)
         >>> s.pop()                                         # doctest: +SKIP
         'b'
 
         One round trip; O(log N).
         """
-        self._call(self._ops.add(item, score))
+        return self._call(self._ops.add(item, score))
 
-    def update(self, items: Iterable[T]) -> None:
-        """Add many items, scored as ``add`` would. One round trip per 10,000 items.
+    def update(self, items: Iterable[T]) -> int:
+        """Add many items, scored as ``add`` would; return how many were newly added.
 
         Every item is encoded before anything is sent, so a bad item writes
         nothing; the chunks are not one transaction. Time-scored items of one
-        chunk share one server timestamp. O(M log N) for M items.
+        chunk share one server timestamp; ``unique_for`` refuses items as
+        ``add`` does. One round trip per 10,000 items; O(M log N) for M items.
         """
-        self._flow(self._ops.update(items))
+        return self._flow(self._ops.update(items))
 
-    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        """Add many ``(item, score)`` pairs, as ``add(item, score)`` would.
+    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> int:
+        """Add many ``(item, score)`` pairs, as ``add(item, score)`` would; how many were new.
 
         Checked and encoded before anything is sent, like ``update``. One
         round trip per 10,000 pairs; O(M log N) for M pairs.
         """
-        self._flow(self._ops.update_scored(pairs))
+        return self._flow(self._ops.update_scored(pairs))
 
     def increment(self, item: T, by: float = 1.0) -> float:
         """Add ``by`` to the score of a present item; return the new score.
@@ -266,7 +290,10 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         return self._call(self._ops.increment(item, by))
 
     def discard(self, item: T) -> None:
-        """Remove ``item`` if present; a lease on it is untouched. One round trip; O(log N)."""
+        """Remove ``item`` if present; a lease on it is untouched. One round trip; O(log N).
+
+        A periodic item's schedule ends (``ScheduledSet.add_periodic``).
+        """
         self._call(self._ops.discard(item))
 
     def remove(self, item: T) -> None:
@@ -274,7 +301,9 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self._call(self._ops.remove(item))
 
     def clear(self) -> None:
-        """Remove every item and end every lease (dead letters are kept).
+        """Remove every item, end every lease and schedule (dead letters are kept).
+
+        A ``unique_for`` set also forgets what was done.
 
         One round trip; O(N + L) for L leases held.
         """
@@ -697,6 +726,7 @@ class TimeSortedSet(SortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -709,6 +739,7 @@ class TimeSortedSet(SortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -746,6 +777,7 @@ class ScheduledSet(TimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -758,6 +790,7 @@ class ScheduledSet(TimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -771,6 +804,45 @@ class ScheduledSet(TimeSortedSet[T]):
         each, amortised).
         """
         return self._call(self._ops.available())
+
+    def add_periodic(
+        self,
+        item: T,
+        every: float | timedelta,
+        *,
+        first_due: float | None = None,
+        anchor: Anchor = "due",
+        reschedule: Reschedule = "claim",
+    ) -> bool:
+        """Add ``item`` due at ``first_due`` (default: now), then again every ``every``.
+
+        Each run is handed out once: ``pop`` and ``take`` put the item back
+        due at its next run in the same script, and so does ``claim`` (with
+        ``reschedule="claim"``), or ``ack`` of its lease (``"ack"``). The
+        next run is the previous due time plus the interval, skipping the
+        runs missed (the first such time after now; ``anchor="due"``), or
+        server time plus the interval (``anchor="now"``). ``True`` if the
+        item was not pending and now is (an item already pending follows
+        ``on_duplicate``; one under lease only gets the new schedule).
+
+        With ``reschedule="claim"`` the next run is pending while the lease
+        is held but is not claimed until that lease ends (a job never runs
+        beside itself); a released or expired lease puts its own run back
+        (the earlier due time wins), so that run is retried and the next is
+        scheduled from it again. With ``"ack"`` nothing is pending while
+        the lease is held; a release or expiry retries the run, and its ack
+        schedules the next. Either way an item buried for ``max_deliveries``
+        gets its next run, ``discard`` (or ``-=``, ``&=``, ``clear``) ends
+        the schedule, and ``unique_for`` does not apply to ``add_periodic``.
+
+        >>> q.add_periodic("report", timedelta(minutes=5))  # doctest: +SKIP
+        True
+        >>> q.pop(), q.score("report") - time.time() > 299  # doctest: +SKIP
+        ('report', True)
+
+        One round trip; O(log N). The schedule is kept in ``{name}:periodic``.
+        """
+        return self._call(self._ops.add_periodic(item, every, first_due, anchor, reschedule))
 
 
 class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
@@ -802,6 +874,7 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -814,18 +887,19 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
 
-    async def add(self, item: T, score: float | None = None) -> None:
-        await self._call(self._ops.add(item, score))
+    async def add(self, item: T, score: float | None = None) -> bool:
+        return await self._call(self._ops.add(item, score))
 
-    async def update(self, items: Iterable[T]) -> None:
-        await self._flow(self._ops.update(items))
+    async def update(self, items: Iterable[T]) -> int:
+        return await self._flow(self._ops.update(items))
 
-    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        await self._flow(self._ops.update_scored(pairs))
+    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> int:
+        return await self._flow(self._ops.update_scored(pairs))
 
     async def increment(self, item: T, by: float = 1.0) -> float:
         return await self._call(self._ops.increment(item, by))
@@ -967,6 +1041,7 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -979,6 +1054,7 @@ class AsyncTimeSortedSet(AsyncSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -1009,6 +1085,7 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         @overload
@@ -1021,6 +1098,7 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
         ) -> None: ...
         def __init__(self, *args: object, **kwargs: object) -> None: ...
@@ -1030,179 +1108,16 @@ class AsyncScheduledSet(AsyncTimeSortedSet[T]):
     async def available(self) -> int:
         return await self._call(self._ops.available())
 
-
-class _Named(Protocol):
-    """A collection, as far as a processing block's warning needs it."""
-
-    @property
-    def name(self) -> str: ...
-
-
-class _LeaseOwner(_Named, Protocol[T]):
-    """What a blocking ``processing`` block needs of its collection (a set or its model)."""
-
-    def ack(self, lease: Lease[T]) -> bool: ...
-    def release(self, lease: Lease[T], *, delay: float | None = None) -> bool: ...
-    def extend(self, lease: Lease[T], ttl: float) -> bool: ...
-
-
-class _AsyncLeaseOwner(_Named, Protocol[T]):
-    """What an ``async with`` processing block needs of its collection."""
-
-    async def ack(self, lease: Lease[T]) -> bool: ...
-    async def release(self, lease: Lease[T], *, delay: float | None = None) -> bool: ...
-    async def extend(self, lease: Lease[T], ttl: float) -> bool: ...
-
-
-class _Block(Generic[Owner, T]):
-    """A processing block's state: its collection, its ttl, and the lease while inside."""
-
-    def __init__(self, owner: Owner, ttl: float) -> None:
-        self._owner = owner
-        self._ttl = ttl
-        self._lease: Lease[T] | None = None
-
-    @property
-    def lease(self) -> Lease[T]:
-        """The lease held inside the block; ``RuntimeError`` outside it. No I/O."""
-        if self._lease is None:
-            raise RuntimeError("processing(): no lease outside the with block")
-        return self._lease
-
-    def _ttl_or(self, ttl: float | None) -> float:
-        return self._ttl if ttl is None else ttl
-
-    def _hold(self, lease: Lease[T]) -> T:
-        self._lease = lease
-        return lease.item
-
-    def _entering(self) -> None:
-        if self._lease is not None:
-            raise RuntimeError(
-                "processing(): this block already holds a lease; call processing() again"
-            )
-
-    def _leaving(self) -> Lease[T]:
-        lease, self._lease = self.lease, None
-        return lease
-
-    def _lost(self, lease: Lease[T]) -> None:
-        log.warning(
-            "typedset: %s: the lease of %r ended before its work did; the item may have been "
-            "delivered again (extend long jobs' leases)",
-            self._owner.name,
-            lease.item,
-        )
-
-
-class Processing(_Block["_LeaseOwner[T]", T]):
-    """What ``SortedSet.processing`` returns: a context manager around one lease.
-
-    ``with job as item:`` claims the item; the block's normal end acks it, an
-    exception (any, ``KeyboardInterrupt`` included) releases it and goes on
-    propagating. If the lease ended before the block did (the job outlived
-    its ``ttl`` and the item may have gone to another consumer), the ack
-    returns ``False`` and a warning is logged: keep long jobs' leases with
-    :meth:`extend`.
-
-    >>> job = s.processing(ttl=30)                          # doctest: +SKIP
-    >>> with job as item:                                   # doctest: +SKIP
-    ...     step_one(item)
-    ...     job.extend(30)
-    ...     step_two(item)
-
-    On a Redis-backed set, entering the block is one round trip (a claim),
-    leaving it one more (an ack or a release), each O(log N); ``extend`` is
-    one round trip, O(log L) for L leases held.
-    """
-
-    def __init__(self, owner: _LeaseOwner[T], ttl: float, claim: Callable[[], Lease[T]]) -> None:
-        super().__init__(owner, ttl)
-        self._claim = claim
-
-    def extend(self, ttl: float | None = None) -> bool:
-        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost.
-
-        The set's ``extend`` of the block's lease: one round trip, O(log L).
-        ``RuntimeError`` outside the block.
-        """
-        return self._owner.extend(self.lease, self._ttl_or(ttl))
-
-    def __enter__(self) -> T:
-        """Claim one item and return it: the set's ``processing`` says how and at what cost.
-
-        ``KeyError`` when nothing is ready; ``RuntimeError`` if this block
-        already holds a lease.
-        """
-        self._entering()
-        return self._hold(self._claim())
-
-    def __exit__(
+    async def add_periodic(
         self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Ack the lease on a normal exit, release it on an exception; one round trip.
-
-        The exception goes on propagating. A lost lease (the ack finds it
-        ended) is logged as a warning.
-        """
-        lease = self._leaving()
-        if kind is not None:
-            self._owner.release(lease)
-        elif not self._owner.ack(lease):
-            self._lost(lease)
-
-
-class AsyncProcessing(_Block["_AsyncLeaseOwner[T]", T]):
-    """What ``AsyncSortedSet.processing`` returns: ``async with job as item:``.
-
-    The same as :class:`Processing`, with ``await job.extend()``; a cancelled
-    task releases its item too. The same costs: one round trip to enter, one
-    to leave, each O(log N).
-
-    >>> async with s.processing(ttl=30) as item:            # doctest: +SKIP
-    ...     await handle(item)
-    """
-
-    def __init__(
-        self,
-        owner: _AsyncLeaseOwner[T],
-        ttl: float,
-        claim: Callable[[], Coroutine[object, None, Lease[T]]],
-    ) -> None:
-        super().__init__(owner, ttl)
-        self._claim = claim
-
-    async def extend(self, ttl: float | None = None) -> bool:
-        """Make the lease end ``ttl`` (default: the ``ttl`` given) from now; ``False`` if lost.
-
-        The set's ``extend`` of the block's lease: one round trip, O(log L).
-        ``RuntimeError`` outside the block.
-        """
-        return await self._owner.extend(self.lease, self._ttl_or(ttl))
-
-    async def __aenter__(self) -> T:
-        """Claim one item and return it, as :meth:`Processing.__enter__`; one round trip."""
-        self._entering()
-        return self._hold(await self._claim())
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Ack or release the lease, as :meth:`Processing.__exit__`; one round trip.
-
-        A cancelled task releases its item as an exception would.
-        """
-        lease = self._leaving()
-        if kind is not None:
-            await self._owner.release(lease)
-        elif not await self._owner.ack(lease):
-            self._lost(lease)
+        item: T,
+        every: float | timedelta,
+        *,
+        first_due: float | None = None,
+        anchor: Anchor = "due",
+        reschedule: Reschedule = "claim",
+    ) -> bool:
+        return await self._call(self._ops.add_periodic(item, every, first_due, anchor, reschedule))
 
 
 share_docs(AsyncSortedSet, SortedSet, {"__aiter__": "__iter__"})

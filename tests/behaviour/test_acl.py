@@ -78,6 +78,7 @@ from typedset import (
 from typedset._base import Collection
 from typedset._keys import expiring_keys, hash_tag, set_keys, stream_keys
 from typedset._ops import PAGE_SIZE
+from typedset._processing import _Block
 from typedset.aio import (
     AsyncExpiringSet,
     AsyncPriorityStream,
@@ -85,7 +86,7 @@ from typedset.aio import (
     AsyncSortedSet,
     AsyncTimeSortedSet,
 )
-from typedset.sorted_set import AsyncProcessing, Processing, _Block
+from typedset.sorted_set import AsyncProcessing, Processing
 from typedset.testing import PrivateServer
 
 #: Every command typedset sends, from Python or from its Lua scripts; the
@@ -374,6 +375,8 @@ def run_set(cls: type[SortedSet[Any]], client: Any, name: str, other_name: str) 
     assert not s.isdisjoint(["a", "zz"])
     if isinstance(s, ScheduledSet):
         assert s.available() == 6
+        assert s.add_periodic("tick", 3600.0, first_due=1e12) is True  # not due in this test
+        s.discard("tick")  # its schedule ends
     s.discard("e")
     s.remove("d")
     out = [s.pop(), s.pop(timeout=0.5), *s.take(1), *s.take(1, timeout=0.5)]
@@ -463,6 +466,8 @@ async def run_async_set(
     assert not await s.isdisjoint(["a", "zz"])
     if isinstance(s, AsyncScheduledSet):
         assert await s.available() == 6
+        assert await s.add_periodic("tick", 3600.0, first_due=1e12) is True
+        await s.discard("tick")
     await s.discard("e")
     await s.remove("d")
     out = [await s.pop(), await s.pop(timeout=0.5), *await s.take(1)]

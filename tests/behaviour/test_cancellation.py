@@ -50,7 +50,7 @@ async def _cancel_at_random(
         elif choice == 2:
             coro, expected, added = s.contains(f"absent{k}"), False, None
         else:
-            coro, expected, added = s.add(f"w{k}", 10_000.0 + k), None, k
+            coro, expected, added = s.add(f"w{k}", 10_000.0 + k), True, k  # a new item
         calls.append((asyncio.ensure_future(coro), expected, added))
 
     early: set[int] = set()  # adds cancelled before their command could be written
@@ -104,7 +104,7 @@ async def _agree_with_the_model(
             fresh += 1
             model.add(f"n{fresh}", float(fresh))
             present.append(f"n{fresh}")
-            checks.append((s.add(f"n{fresh}", float(fresh)), None))
+            checks.append((s.add(f"n{fresh}", float(fresh)), True))
         got = await asyncio.gather(*(call for call, _ in checks))
         assert got == [expected for _, expected in checks]
         expected_pop = model.pop()

@@ -339,6 +339,29 @@ def test_a_scheduled_set_hides_what_is_not_due(bench: Bench) -> None:
     assert s.score("later") == 4_000_000_000.0
 
 
+def test_unique_sets_and_periodic_items_work(bench: Bench) -> None:
+    """``unique_for`` and ``add_periodic`` (ZADD LT, the done and periodic keys) on each server."""
+    s = bench.make(ScheduledSet, bench.name(), unique_for=3600)
+    assert s.add("a", 1.0) is True
+    assert s.add("a", 1.0) is False
+    [lease] = s.claim(ttl=30)
+    assert s.update(["a", "b"]) == 1
+    assert s.ack(lease)
+    assert s.add("a") is False  # done within the window
+    assert s.pop() == "b"
+    assert s.add_periodic("tick", 1e6, first_due=1.0) is True
+    [run] = s.claim(ttl=30)
+    assert (run.item, run.score) == ("tick", 1.0)
+    upcoming = s.score("tick")
+    assert upcoming is not None
+    assert upcoming > 1.0
+    assert s.release(run)
+    assert s.pop() == "tick"  # the released run again (its earlier due time won)
+    assert s.score("tick") == upcoming
+    s.clear()
+    assert s.add("a") is True
+
+
 def test_a_priority_stream_works(bench: Bench) -> None:
     name = bench.name()
     st = bench.make(PriorityStream, name)

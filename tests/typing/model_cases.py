@@ -149,7 +149,7 @@ async def async_stream() -> None:
 class TaskQueue(Protocol):
     """What a user's worker needs of its queue: the real set and the model both fit."""
 
-    def add(self, item: Task, score: float | None = None) -> None: ...
+    def add(self, item: Task, score: float | None = None) -> bool: ...
 
     def claim(
         self, n: int = 1, *, ttl: float = ..., timeout: float | None = None
@@ -165,7 +165,7 @@ class TaskQueue(Protocol):
 class AsyncTaskQueue(Protocol):
     """The asyncio worker's queue: the asyncio twin and the asyncio model both fit."""
 
-    async def add(self, item: Task, score: float | None = None) -> None: ...
+    async def add(self, item: Task, score: float | None = None) -> bool: ...
 
     async def claim(
         self, n: int = 1, *, ttl: float = ..., timeout: float | None = None

@@ -3,21 +3,26 @@
 -- KEYS[1]  the target pending ZSET
 -- KEYS[2]  the target's held HASH
 -- KEYS[3]  the target's deliveries HASH
--- KEYS[4]  (optional) a source ZSET in the same slot; when given, ARGV[3..] is ignored
+-- KEYS[4]  the target's done ZSET (unique_for)
+-- KEYS[5]  the target's periodic HASH (ScheduledSet.add_periodic)
+-- KEYS[6]  (optional) a source ZSET in the same slot; when given, ARGV[4..] is ignored
 -- ARGV[1]  "or", "and", "sub" or "xor"
 -- ARGV[2]  ZADD flag used for members added to an existing one: "" (replace), "NX", "LT", "GT"
--- ARGV[3..] score, member pairs of the source; a score of "" means server time
+-- ARGV[3]  unique_for window in seconds ("0": none): a member held or done lately is not added
+-- ARGV[4..] score, member pairs of the source; a score of "" means server time
 -- Returns  the target's cardinality afterwards.
--- Removed members lose their delivery counts, as discard's do. Leases are not touched.
+-- Removed members lose their delivery counts and their periodic schedules, as
+-- discard's do. Leases are not touched.
 -- O(N + M): this blocks the server for large sets, as SUNIONSTORE would.
 local target, op, flag = KEYS[1], ARGV[1], ARGV[2]
 local pairs_ = {}
-if KEYS[4] then
-  local found = redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')
+local window = tonumber(ARGV[3])
+if KEYS[6] then
+  local found = redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES')
   for i = 1, #found, 2 do pairs_[#pairs_ + 1] = {found[i + 1], found[i]} end
 else
   local now
-  for i = 3, #ARGV, 2 do
+  for i = 4, #ARGV, 2 do
     local score = ARGV[i]
     if score == '' then
       now = now or server_time()
@@ -28,15 +33,27 @@ else
 end
 local function zadd(list)
   local flat = {}
+  local now
   for i = 1, #list do
-    flat[#flat + 1] = list[i][1]
-    flat[#flat + 1] = list[i][2]
+    local member = list[i][2]
+    local refused = false
+    if window > 0 then
+      -- unique_for: as add_unique.lua, a member pending, held or done lately is not added
+      now = now or select(2, server_time())
+      refused = redis.call('ZSCORE', target, member) or redis.call('HGET', KEYS[2], member)
+        or done_lately(KEYS[4], member, now, window)
+    end
+    if not refused then
+      flat[#flat + 1] = list[i][1]
+      flat[#flat + 1] = member
+    end
   end
   in_chunks('ZADD', target, flat, flag)
 end
 local function zrem(members)
   in_chunks('ZREM', target, members)
   forget_deliveries(KEYS[2], KEYS[3], members)
+  if redis.call('EXISTS', KEYS[5]) == 1 then in_chunks('HDEL', KEYS[5], members) end
 end
 if op == 'or' then
   zadd(pairs_)

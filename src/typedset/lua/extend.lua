@@ -6,6 +6,8 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
+-- KEYS[7]  done ZSET (unique_for)
+-- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
 -- ARGV[1]  TTL in seconds, > 0
 -- ARGV[2..] pairs: token, member
 -- Returns  how many of the leases were still held (and now end at the new deadline);

@@ -6,7 +6,9 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
--- Returns  {member1, deadline1, token1, deliveries1, ...}
+-- KEYS[7]  done ZSET (unique_for)
+-- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
+-- Returns  {member1, deadline1, token1, deliveries1, score1, ...}: score is the one it was claimed at
 local _, leased, held, deliveries = open_set()
 local found = redis.call('ZRANGE', leased, 0, -1, 'WITHSCORES')
 local members = {}
@@ -20,6 +22,7 @@ for i, member in ipairs(members) do
     out[#out + 1] = found[2 * i]
     out[#out + 1] = held_token(values[i])
     out[#out + 1] = counts[i] or '0'
+    out[#out + 1] = held_score(values[i])
   end
 end
 return out

@@ -6,6 +6,8 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
+-- KEYS[7]  done ZSET (unique_for)
+-- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
 -- ARGV[1]  POSITION (0 is the next to pop; negative counts from the end)
 -- ARGV[2]  "1" to see only members whose score is <= server time (ScheduledSet), else "0"
 -- Returns  {member, score}, or {} when there is no member at that position.

@@ -6,6 +6,8 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
+-- KEYS[7]  done ZSET (unique_for)
+-- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
 -- ARGV     quads: member, score (as a string; "" if unknown), reason, lease token ("" if none)
 -- Returns  the number of members recorded.
 -- A member still pending (seen by peek or iteration) is removed; one already
@@ -27,6 +29,7 @@ for i = 1, #ARGV, 4 do
     redis.call('HDEL', held, member)
   end
   redis.call('HDEL', deliveries, member)
+  redis.call('HDEL', KEYS[8], member) -- an undecodable periodic item's schedule ends
   bury(dead, member, score, reason, now_text)
   n = n + 1
 end

@@ -6,6 +6,8 @@
 -- KEYS[4]  deliveries HASH
 -- KEYS[5]  dead-letter HASH
 -- KEYS[6]  fence STRING
+-- KEYS[7]  done ZSET (unique_for)
+-- KEYS[8]  periodic HASH (ScheduledSet.add_periodic)
 -- Returns  the number of members moved back.
 -- A member that is pending again already keeps its current score (ZADD NX).
 -- Each starts again with no deliveries. O(N) in the number of dead letters.

@@ -31,7 +31,7 @@ from .._base import default_codec, share_docs
 from .._durability import Durability
 from .._set_ops import check_ttl
 from ..aio import AsyncProcessing
-from ..protocols import OnDuplicate, Scorer, Serializer
+from ..protocols import Anchor, OnDuplicate, Reschedule, Scorer, Serializer
 from .model import DEFAULT_TTL, MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
 
 __all__ = [
@@ -108,6 +108,7 @@ class AsyncMemorySortedSet(Generic[T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
@@ -120,6 +121,7 @@ class AsyncMemorySortedSet(Generic[T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
@@ -131,6 +133,7 @@ class AsyncMemorySortedSet(Generic[T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -140,6 +143,7 @@ class AsyncMemorySortedSet(Generic[T]):
             scorer=scorer,
             on_duplicate=on_duplicate,
             max_deliveries=max_deliveries,
+            unique_for=unique_for,
             durability=durability,
             clock=clock,
         )
@@ -159,14 +163,14 @@ class AsyncMemorySortedSet(Generic[T]):
         """The codec items are stored with (members are kept encoded, as Redis keeps them)."""
         return self._model.serializer
 
-    async def add(self, item: T, score: float | None = None) -> None:
-        self._model.add(item, score)
+    async def add(self, item: T, score: float | None = None) -> bool:
+        return self._model.add(item, score)
 
-    async def update(self, items: Iterable[T]) -> None:
-        self._model.update(items)
+    async def update(self, items: Iterable[T]) -> int:
+        return self._model.update(items)
 
-    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        self._model.update_scored(pairs)
+    async def update_scored(self, pairs: Iterable[tuple[T, float]]) -> int:
+        return self._model.update_scored(pairs)
 
     async def increment(self, item: T, by: float = 1.0) -> float:
         return self._model.increment(item, by)
@@ -306,6 +310,7 @@ class AsyncMemoryTimeSortedSet(AsyncMemorySortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -318,6 +323,7 @@ class AsyncMemoryTimeSortedSet(AsyncMemorySortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -339,6 +345,7 @@ class AsyncMemoryScheduledSet(AsyncMemoryTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -351,6 +358,7 @@ class AsyncMemoryScheduledSet(AsyncMemoryTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -358,6 +366,20 @@ class AsyncMemoryScheduledSet(AsyncMemoryTimeSortedSet[T]):
 
     async def available(self) -> int:
         return cast("MemoryScheduledSet[T]", self._model).available()
+
+    async def add_periodic(
+        self,
+        item: T,
+        every: float | timedelta,
+        *,
+        first_due: float | None = None,
+        anchor: Anchor = "due",
+        reschedule: Reschedule = "claim",
+    ) -> bool:
+        model = cast("MemoryScheduledSet[T]", self._model)
+        return model.add_periodic(
+            item, every, first_due=first_due, anchor=anchor, reschedule=reschedule
+        )
 
 
 # The coroutines say what their blocking model's methods say.

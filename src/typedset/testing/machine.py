@@ -3,7 +3,9 @@
 Every result is compared: returned items, raised ``KeyError``, scores,
 lengths, membership, the full iteration order, leases (claimed, acked,
 released, extended, expired, listed, held by ``processing``) and dead
-letters (``max_deliveries``). Point them at your own
+letters (``max_deliveries``), what ``add`` and ``update`` report (with and
+without ``unique_for``) and periodic items (``add_periodic``, handed out and
+rescheduled by ``pop``, ``take``, ``claim`` and ``ack``). Point them at your own
 server to check it::
 
     from typedset.testing.machine import sorted_set_machine
@@ -87,6 +89,8 @@ policies = st.sampled_from(["replace", "keep", "min", "max"])
 ttls = st.sampled_from([3600.0, 7200.0])
 #: Release delays: due at once, or long after the run.
 delays = st.none() | st.sampled_from([0.0, 1e5])
+#: ``unique_for`` windows no run outlives: what is done stays done for the whole run.
+unique_windows = st.none() | st.just(3600.0)
 #: How an ``expire`` rule ends a lease: extended by this much, then waited out.
 _EXPIRE_TTL = 0.001
 #: How far apart the two sides' readings of "now" may be, in seconds.
@@ -269,23 +273,27 @@ def sorted_set_machine(
         @initialize(
             policy=policies,
             max_deliveries=st.none() | st.integers(1, 3),
+            unique_for=unique_windows,
             seed=st.lists(st.tuples(items, st.none() | offsets), max_size=5),
         )
         def create(
-            self, policy: Any, max_deliveries: int | None, seed: list[tuple[str, float | None]]
+            self,
+            policy: Any,
+            max_deliveries: int | None,
+            unique_for: float | None,
+            seed: list[tuple[str, float | None]],
         ) -> None:
             name = f"machine:{uuid.uuid4().hex[:12]}"
+            options: dict[str, Any] = {
+                "on_duplicate": policy,
+                "max_deliveries": max_deliveries,
+                "unique_for": unique_for,
+            }
             self.real = self._real(
-                lambda client: real_cls(
-                    client, name, on_duplicate=policy, max_deliveries=max_deliveries
-                ),
-                lambda client: async_cls(
-                    client, name, on_duplicate=policy, max_deliveries=max_deliveries
-                ),
+                lambda client: real_cls(client, name, **options),
+                lambda client: async_cls(client, name, **options),
             )
-            self.model = model_cls(
-                name, on_duplicate=policy, max_deliveries=max_deliveries, clock=self.clock
-            )
+            self.model = model_cls(name, clock=self.clock, **options)
             keys = set_keys(name)
             self.leftovers = (keys.fence, keys.kind)
             # a few items to start with, so that claims find some in a short run
@@ -306,24 +314,39 @@ def sorted_set_machine(
             ], (expected, got)
             for x, y in zip(expected, got, strict=True):
                 assert abs(x.deadline - y.deadline) < _SLACK, (x, y)
+                assert self.same_score(x.score, y.score), (x, y)
                 assert isinstance(y.token, bytes), y
 
         @rule(item=items, offset=st.none() | offsets)
         def add(self, item: str, offset: float | None) -> None:
             score = None if offset is None else self.base + offset
-            self.model.add(item, score)
-            self.real.add(item, score)
+            assert self.model.add(item, score) == self.real.add(item, score)
 
         @rule(batch=st.lists(items, max_size=6))
         def update(self, batch: list[str]) -> None:
-            self.model.update(batch)
-            self.real.update(batch)
+            assert self.model.update(batch) == self.real.update(batch)
 
         @rule(batch=st.lists(st.tuples(items, offsets), max_size=6))
         def update_scored(self, batch: list[tuple[str, float]]) -> None:
             scored = [(item, self.base + offset) for item, offset in batch]
-            self.model.update_scored(scored)
-            self.real.update_scored(scored)
+            assert self.model.update_scored(scored) == self.real.update_scored(scored)
+
+        @precondition(lambda self: kind == "scheduled")
+        @rule(
+            item=items,
+            every=st.sampled_from([5e4, 3e5]),
+            offset=st.none() | offsets,
+            anchor=st.sampled_from(["due", "now"]),
+            reschedule=st.sampled_from(["claim", "ack"]),
+        )
+        def add_periodic(
+            self, item: str, every: float, offset: float | None, anchor: str, reschedule: str
+        ) -> None:
+            """A periodic item: due now or far from now, then every 14 hours or 3.5 days."""
+            first = None if offset is None else self.base + offset
+            options = {"first_due": first, "anchor": anchor, "reschedule": reschedule}
+            expected = self.model.add_periodic(item, every, **options)
+            assert expected == self.real.add_periodic(item, every, **options)
 
         @rule()
         def pop(self) -> None:

@@ -16,7 +16,9 @@ server's clock: a lease whose deadline is ``<= clock()`` is not held, and it
 goes back to pending only inside the operations that return expired leases
 on the server (``claim``, ``pop``, ``take``, ``peek``, ``peek_score``,
 ``available``, ``ack``, ``release``, ``extend``, ``leased``,
-``requeue_dead``), never inside ``len``, ``in``, iteration or ``score``.
+``requeue_dead``, ``add_periodic``, and ``add``/``update``/``update_scored``
+of a set with ``unique_for``), never inside ``len``, ``in``, iteration or
+``score``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, MutableSet
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar
@@ -36,9 +39,17 @@ from typing_extensions import Self, TypeVar
 from .. import DeadLetter, Lease, Processing
 from .._base import check_durability, default_codec
 from .._durability import Durability
-from .._set_ops import check_delay, check_items, check_ttl, lease_parts, lease_token
+from .._set_ops import (
+    check_delay,
+    check_finite,
+    check_items,
+    check_seconds,
+    check_ttl,
+    lease_parts,
+    lease_token,
+)
 from ..errors import EncodeError
-from ..protocols import OnDuplicate, Scorer, Serializer
+from ..protocols import Anchor, OnDuplicate, Reschedule, Scorer, Serializer
 
 __all__ = ["MemoryProcessing", "MemoryScheduledSet", "MemorySortedSet", "MemoryTimeSortedSet"]
 
@@ -171,6 +182,7 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         scorer: Scorer[str] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
@@ -183,6 +195,7 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         scorer: Scorer[T] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None: ...
@@ -194,6 +207,7 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         scorer: Scorer[Any] | None = None,
         on_duplicate: OnDuplicate = "replace",
         max_deliveries: int | None = None,
+        unique_for: float | timedelta | None = None,
         durability: Durability | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -207,6 +221,10 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         self._scorer = scorer
         self._on_duplicate = on_duplicate
         self._max_deliveries = max_deliveries
+        self._unique = 0.0 if unique_for is None else check_seconds(unique_for, "unique_for")
+        self._done: dict[bytes, float] = {}  # member -> when it was popped, taken or acked
+        # member -> (every, anchor, reschedule) of a periodic item
+        self._periodic: dict[bytes, tuple[float, str, str]] = {}
         self._scores: dict[bytes, float] = {}
         self._order: list[tuple[float, bytes]] = []  # sorted (score, member)
         self._held: dict[bytes, _Held] = {}  # member -> its lease
@@ -253,8 +271,13 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         del self._order[bisect.bisect_left(self._order, (score, member))]
         return True
 
-    def _drop(self, member: bytes) -> bool:
-        """Remove a pending member for good: its delivery count goes too, unless it is held."""
+    def _drop(self, member: bytes, *, end_schedule: bool = False) -> bool:
+        """Remove a pending member for good: its delivery count goes too, unless it is held.
+
+        ``end_schedule``: a periodic member's schedule ends too, pending or not.
+        """
+        if end_schedule:
+            self._periodic.pop(member, None)
         if not self._delete(member):
             return False
         if member not in self._held:
@@ -316,30 +339,77 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
 
     # --- the public API ----------------------------------------------------------
 
-    def add(self, item: T, score: float | None = None) -> None:
-        """Add ``item``; an explicit ``score`` wins, then ``scorer``, then the default. O(N)."""
+    # ``set.add`` returns None; ours tells whether the item went in (a bool
+    # where None was, so code written for ``set`` still works).
+    def add(self, item: T, score: float | None = None) -> bool:  # type: ignore[override]
+        """Add ``item``; ``True`` if it was not pending and now is (see ``SortedSet.add``). O(N)."""
         member = self._encode(item)
-        self._put(member, self._score_for(item, score))
+        now = self._now()
+        scored = self._score_for(item, score, now if self._timed else None)
+        return self._add_all([(member, scored)], now) == 1
 
-    def update(self, items: Iterable[T]) -> None:
-        """Add many items, scored as ``add`` would; a bad item adds nothing. O(M N)."""
+    def update(self, items: Iterable[T]) -> int:
+        """Add many items, scored as ``add`` would; how many were new. A bad item adds nothing.
+
+        O(M N).
+        """
         # One clock reading for the batch: Redis scores a whole chunk with one TIME.
-        now = self._clock() if self._timed else 0.0
+        now = self._now()
         staged = [
-            (self._encode(item), self._score_for(item, None, now))
+            (self._encode(item), self._score_for(item, None, now if self._timed else 0.0))
             for item in check_items(items, "update")
         ]
-        for member, score in staged:
-            self._put(member, score)
+        return self._add_all(staged, now)
 
-    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> None:
-        """Add many ``(item, score)`` pairs; a bad pair adds nothing. O(M N)."""
+    def update_scored(self, pairs: Iterable[tuple[T, float]]) -> int:
+        """Add many ``(item, score)`` pairs; how many were new. A bad pair adds nothing. O(M N)."""
         staged = [
             (self._encode(item), number(score, "score"))
             for item, score in check_items(pairs, "update_scored")
         ]
+        return self._add_all(staged, self._now())
+
+    def _add_all(self, staged: list[tuple[bytes, float]], now: float) -> int:
+        """Add checked members; with ``unique_for``, expired leases return first and members
+        pending, held or done lately are refused. How many were new.
+
+        No member, no call on the server: expired leases stay where they are.
+        """
+        if self._unique and staged:
+            self._return_expired(now)
+        added = 0
         for member, score in staged:
+            if self._unique and self._refused(member, now):
+                continue
+            added += member not in self._scores
             self._put(member, score)
+        return added
+
+    def _refused(self, member: bytes, now: float) -> bool:
+        """``unique_for``: whether ``member`` is pending, held, or done less than the window ago."""
+        done = self._done.get(member)
+        lately = done is not None and done > now - self._unique
+        return member in self._scores or member in self._held or lately
+
+    def _mark_done(self, members: Iterable[bytes], now: float) -> None:
+        if self._unique:
+            for member in members:
+                self._done[member] = now
+
+    def _schedule_next(self, member: bytes, due: float, now: float, at: str | None) -> None:
+        """A periodic member handed out (or acked) at ``now``: its next run goes to pending
+        when it reschedules ``at`` (``None``: whatever its option)."""
+        schedule = self._periodic.get(member)
+        if schedule is None or (at is not None and schedule[2] != at):
+            return
+        every, anchor, _ = schedule
+        if anchor == "now":
+            upcoming = now + every
+        else:
+            upcoming = due + max(1, math.floor((now - due) / every) + 1) * every
+            while upcoming <= now:
+                upcoming += every
+        self._put_back(member, upcoming)
 
     def increment(self, item: T, by: float = 1.0) -> float:
         """Add ``by`` to a present item's score; the new score (``KeyError`` if absent). O(N)."""
@@ -355,12 +425,12 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         return new
 
     def discard(self, item: T) -> None:
-        """Remove ``item`` if present. O(N)."""
-        self._drop(self._encode(item))
+        """Remove ``item`` if present; a periodic item's schedule ends. O(N)."""
+        self._drop(self._encode(item), end_schedule=True)
 
     def remove(self, item: T) -> None:
-        """Remove ``item``; ``KeyError`` if absent. O(N)."""
-        if not self._drop(self._encode(item)):
+        """Remove ``item``; ``KeyError`` if absent (a schedule ends all the same). O(N)."""
+        if not self._drop(self._encode(item), end_schedule=True):
             raise KeyError(item)
 
     def clear(self) -> None:
@@ -369,6 +439,8 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         self._order.clear()
         self._held.clear()
         self._deliveries.clear()
+        self._done.clear()
+        self._periodic.clear()
 
     def take(self, n: int, *, timeout: float | None = None) -> list[T]:
         """Remove and return up to ``n`` items in score order; ``timeout`` is checked, not waited.
@@ -379,9 +451,13 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         _timeout(timeout)
         if n <= 0:
             return []
-        chosen = self._ready()[:n]
-        for _, member in list(chosen):
+        now = self._now()
+        self._return_expired(now)
+        chosen = list(self._visible(now)[:n])
+        for score, member in chosen:
             self._drop(member)
+            self._schedule_next(member, score, now, None)
+        self._mark_done((member for _, member in chosen), now)
         return [self._serializer.loads(member) for _, member in chosen]
 
     def pop(self, *, timeout: float | None = None) -> T:
@@ -411,6 +487,7 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         self._return_expired(now)
         deadline = now + seconds
         taken: list[tuple[bytes, float]] = []
+        buried: list[tuple[bytes, float]] = []
         for score, member in list(self._visible(now)):
             if len(taken) == n:
                 break
@@ -419,8 +496,13 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
             self._delete(member)
             if self._spent(member):
                 self._bury(member, score, now)
+                buried.append((member, score))
             else:
                 taken.append((member, score))
+        for member, score in taken:
+            self._schedule_next(member, score, now, "claim")
+        for member, score in buried:  # a periodic item's schedule goes on
+            self._schedule_next(member, score, now, None)
         if not taken:
             return []
         self._claims += 1
@@ -430,7 +512,8 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
             self._deliveries[member] = count
             self._held[member] = _Held(self._claims, score, deadline)
             token = self._token(self._claims, member)
-            leases.append(Lease(self._serializer.loads(member), deadline, count, token))
+            item = self._serializer.loads(member)
+            leases.append(Lease(item, deadline, count, token, score))
         return leases
 
     def ack(self, lease: Lease[T]) -> bool:
@@ -442,14 +525,17 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         return self._ack(self._lease_members("ack_many", leases))
 
     def _ack(self, found: list[tuple[int, bytes]]) -> int:
-        self._return_expired(self._now())
-        done = 0
+        now = self._now()
+        self._return_expired(now)
+        done: list[bytes] = []
         for claim, member in found:
             if self._holds(claim, member):
-                del self._held[member]
+                held = self._held.pop(member)
                 self._deliveries.pop(member, None)
-                done += 1
-        return done
+                self._schedule_next(member, held.score, now, "ack")
+                done.append(member)
+        self._mark_done(done, now)
+        return len(done)
 
     def release(self, lease: Lease[T], *, delay: float | None = None) -> bool:
         """End a held lease, its item back at its score (or due ``clock() + delay``). O(L + N)."""
@@ -476,6 +562,7 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
             score = held.score if seconds is None else now + seconds
             if self._spent(member):
                 self._bury(member, score, now)
+                self._schedule_next(member, held.score, now, "ack")
             else:
                 self._put_back(member, score)
             released += 1
@@ -504,15 +591,16 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
     def leased(self) -> list[Lease[T]]:
         """Every lease still held, earliest deadline first (ties: by member bytes). O(L log L)."""
         self._return_expired(self._now())
-        rows = sorted((held.deadline, member, held.claim) for member, held in self._held.items())
+        rows = sorted(self._held.items(), key=lambda row: (row[1].deadline, row[0]))
         return [
             Lease(
                 self._serializer.loads(member),
-                deadline,
+                held.deadline,
                 self._deliveries.get(member, 0),
-                self._token(claim, member),
+                self._token(held.claim, member),
+                held.score,
             )
-            for deadline, member, claim in rows
+            for member, held in rows
         ]
 
     def processing(
@@ -614,19 +702,36 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         return not self._members_of(check_items(other, "isdisjoint")) & self._scores.keys()
 
     def union_update(self, other: Iterable[T]) -> None:
-        """Add every item of ``other`` (``s |= other``), scored as ``update`` would. O(M N)."""
-        self.update(check_items(other, "union_update"))
+        """Add every item of ``other`` (``s |= other``), scored as ``update`` would. O(M N).
+
+        With ``unique_for`` an item pending, held (expired leases do not return
+        here) or done lately is not added.
+        """
+        self._combine_add(list(check_items(other, "union_update")))
+
+    def _combine_add(self, items: list[T]) -> None:
+        now = self._now()
+        staged = [
+            (self._encode(item), self._score_for(item, None, now if self._timed else 0.0))
+            for item in items
+        ]
+        for member, score in staged:
+            if not (self._unique and self._refused(member, now)):
+                self._put(member, score)
 
     def intersection_update(self, other: Iterable[object]) -> None:
-        """Keep only items also in ``other`` (``s &= other``). O(M + N²)."""
+        """Keep only items also in ``other`` (``s &= other``); schedules of those removed end.
+
+        O(M + N²).
+        """
         keep = self._members_of(check_items(other, "intersection_update"))
         for member in [m for m in self._scores if m not in keep]:
-            self._drop(member)
+            self._drop(member, end_schedule=True)
 
     def difference_update(self, other: Iterable[object]) -> None:
-        """Remove every item of ``other`` (``s -= other``). O(M N)."""
+        """Remove every item of ``other`` (``s -= other``), ending their schedules. O(M N)."""
         for member in self._members_of(check_items(other, "difference_update")):
-            self._drop(member)
+            self._drop(member, end_schedule=True)
 
     def symmetric_difference_update(self, other: Iterable[T]) -> None:
         """Remove items in both, add the others (``s ^= other``). O(M N)."""
@@ -634,7 +739,7 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         present = [item for item in items if self._encode(item) in self._scores]
         absent = [item for item in items if self._encode(item) not in self._scores]
         self.difference_update(present)
-        self.update(absent)
+        self._combine_add(absent)
 
     # Binary operators build builtin sets, as the real classes' do (the ABC's
     # would call the constructor with an iterable). ``|`` and ``^`` take sets
@@ -705,6 +810,7 @@ class MemoryTimeSortedSet(MemorySortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -717,6 +823,7 @@ class MemoryTimeSortedSet(MemorySortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -738,6 +845,7 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
             scorer: Scorer[str] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -750,6 +858,7 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
             scorer: Scorer[T] | None = None,
             on_duplicate: OnDuplicate = "replace",
             max_deliveries: int | None = None,
+            unique_for: float | timedelta | None = None,
             durability: Durability | None = None,
             clock: Callable[[], float] = time.time,
         ) -> None: ...
@@ -760,6 +869,35 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
     def available(self) -> int:
         """How many items are due now. O(L + N)."""
         return len(self._ready())
+
+    def add_periodic(
+        self,
+        item: T,
+        every: float | timedelta,
+        *,
+        first_due: float | None = None,
+        anchor: Anchor = "due",
+        reschedule: Reschedule = "claim",
+    ) -> bool:
+        """Add ``item`` due at ``first_due`` (default: ``clock()``), then every ``every``.
+
+        See ``ScheduledSet.add_periodic``. O(N).
+        """
+        member = self._encode(item)
+        seconds = check_seconds(every, "every")
+        if anchor not in ("due", "now"):
+            raise ValueError(f"anchor must be 'due' or 'now', not {anchor!r}")
+        if reschedule not in ("claim", "ack"):
+            raise ValueError(f"reschedule must be 'claim' or 'ack', not {reschedule!r}")
+        first = None if first_due is None else check_finite(first_due, "first_due")
+        now = self._now()
+        self._return_expired(now)
+        self._periodic[member] = (seconds, anchor, reschedule)
+        if member in self._held:
+            return False
+        new = member not in self._scores
+        self._put(member, now if first is None else first)
+        return new
 
 
 #: What ``MemorySortedSet.processing`` returns: :class:`typedset.Processing` over the model.

@@ -1,11 +1,14 @@
 -- lib/leases: what the sorted-set scripts that read the head or touch leases share.
--- Each such script takes the same six keys, all in one cluster slot:
+-- Each such script takes the same eight keys, all in one cluster slot:
 --   KEYS[1] pending ZSET (at exactly the set's name)
 --   KEYS[2] leased ZSET: member -> deadline (server time)
 --   KEYS[3] held HASH: member -> "<token> <original score>" of its lease
 --   KEYS[4] deliveries HASH: member -> how many times it was claimed without an ack
 --   KEYS[5] dead-letter HASH: member -> JSON {"reason", "score", "at"}
 --   KEYS[6] fence STRING: the last lease token handed out (INCR)
+--   KEYS[7] done ZSET: member -> server time it was last popped, taken or
+--           acked; kept only by a set with unique_for (WINDOW > 0 below)
+--   KEYS[8] periodic HASH: member -> its schedule (lib/periodic.lua)
 -- A member is held while it is in both "leased" and "held"; every script
 -- keeps the two in step. A member can be pending and held at once (it was
 -- added again while under lease): claim skips such a pending copy.
@@ -104,4 +107,34 @@ local function next_event(pending, leased, ready_only, now_text)
     if first[2] and (best == '' or tonumber(first[2]) < tonumber(best)) then best = first[2] end
   end
   return best
+end
+
+-- Unique until done (a set with unique_for = WINDOW seconds, > 0): the done
+-- ZSET records when each member was handed out for good (popped, taken) or
+-- acked, and add refuses a member done less than WINDOW ago.
+
+-- Forget at most LIMIT records older than WINDOW: bounded work per call; each
+-- call that records K members forgets up to K + 100 old ones, so the ZSET
+-- holds little more than the members done within the window.
+local function trim_done(done, now, window, limit)
+  local old = redis.call('ZRANGEBYSCORE', done, '-inf', time_text(now - window), 'LIMIT', 0, limit)
+  in_chunks('ZREM', done, old)
+end
+
+-- Record MEMBERS as done at NOW_TEXT, when WINDOW > 0.
+local function mark_done(done, members, now_text, now, window)
+  if window <= 0 or #members == 0 then return end
+  local flat = {}
+  for _, member in ipairs(members) do
+    flat[#flat + 1] = now_text
+    flat[#flat + 1] = member
+  end
+  in_chunks('ZADD', done, flat)
+  trim_done(done, now, window, #members + 100)
+end
+
+-- Whether MEMBER was done less than WINDOW seconds before NOW.
+local function done_lately(done, member, now, window)
+  local at = redis.call('ZSCORE', done, member)
+  return at ~= false and tonumber(at) > now - window
 end
