@@ -8,6 +8,7 @@ import typedset.aio
 
 def test_public_names() -> None:
     assert typedset.__all__ == [
+        "Anchor",
         "BytesCodec",
         "DeadLetter",
         "DecodeError",
@@ -25,6 +26,7 @@ def test_public_names() -> None:
         "OnRefresh",
         "PriorityStream",
         "Processing",
+        "Reschedule",
         "ScheduledSet",
         "Scorer",
         "Serializer",

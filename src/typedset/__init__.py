@@ -20,12 +20,13 @@ from .codecs import (
 from .errors import DecodeError, DurabilityError, EncodeError, NameClashError, TypedsetError
 from .expiring_set import ExpiringSet, OnRefresh
 from .priority_stream import PriorityStream
-from .protocols import OnDuplicate, Scorer, Serializer
+from .protocols import Anchor, OnDuplicate, Reschedule, Scorer, Serializer
 from .sorted_set import Processing, ScheduledSet, SortedSet, TimeSortedSet
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Anchor",
     "BytesCodec",
     "DeadLetter",
     "DecodeError",
@@ -43,6 +44,7 @@ __all__ = [
     "OnRefresh",
     "PriorityStream",
     "Processing",
+    "Reschedule",
     "ScheduledSet",
     "Scorer",
     "Serializer",
