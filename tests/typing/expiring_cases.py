@@ -10,7 +10,7 @@ import redis
 import redis.asyncio
 from typing_extensions import assert_type
 
-from typedset import MsgspecCodec
+from typedset import MsgspecCodec, OnRefresh
 from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 from typedset.testing.expiring_model import AsyncMemoryExpiringSet, MemoryExpiringSet
 
@@ -39,6 +39,8 @@ def blocking(r: redis.Redis) -> None:
     assert_type(tasks.pop(), Task)
     refresh = ExpiringSet(r, "active", ttl=60, on_duplicate="refresh")
     assert_type(refresh, ExpiringSet[str])
+    policy: OnRefresh = "keep"  # the public alias of on_duplicate's choices
+    assert_type(ExpiringSet(r, "first-seen", ttl=60, on_duplicate=policy), ExpiringSet[str])
 
 
 async def asynchronous(ar: redis.asyncio.Redis) -> None:
