@@ -201,8 +201,12 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self._flow(self._ops.remove(item))
 
     def clear(self) -> None:
-        """Remove every member (and the kind marker). One round trip; O(N)."""
-        self._call(self._ops.clear())
+        """Remove every member (and the kind marker). One round trip; O(N).
+
+        :class:`~typedset.NameClashError`, deleting nothing, when this set
+        expired and another kind of collection has taken the name since.
+        """
+        self._flow(self._ops.clear())
 
     def contains(self, item: T) -> bool:
         """Whether ``item`` is present and unexpired (``item in s``).
@@ -410,7 +414,7 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
         await self._flow(self._ops.remove(item))
 
     async def clear(self) -> None:
-        await self._call(self._ops.clear())
+        await self._flow(self._ops.clear())
 
     async def contains(self, item: T) -> bool:
         return await self._flow(self._ops.contains(item))

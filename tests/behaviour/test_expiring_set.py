@@ -376,7 +376,10 @@ def test_a_name_taken_after_the_set_expired_is_refused_to_a_stale_handle(
         s.add("a")
     with pytest.raises(NameClashError):
         len(s)
+    with pytest.raises(NameClashError):
+        s.clear()  # a stale handle must not delete the sorted set's keys
     assert SortedSet(r, name).score("x") == 0.0
+    assert r.get(expiring_keys(name).kind) == b"sorted set"
 
 
 @timed
