@@ -31,6 +31,7 @@ from typedset._keys import EXPIRING_KIND, expiring_keys
 from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 from typedset.testing import PrivateServer
 from typedset.testing.blocking import BlockingView
+from typedset.testing.expiring_model import MemoryExpiringSet
 
 timed = pytest.mark.parametrize("target", ["redis", "valkey-cluster"], indirect=True)
 #: Slack for comparing a deadline with server readings taken around the call, in seconds.
@@ -280,6 +281,30 @@ def test_set_algebra(flavour: Flavour, r: redis.Redis, name: str) -> None:
         assert s ^ {"d"} == set()
 
 
+def test_algebra_with_another_expiring_set_in_another_slot(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """The other set is read first, so its keys may live in any cluster slot."""
+    other_name = f"{name}:other"  # no hash tag: another slot (almost surely) on a cluster
+    s = build(flavour, r, name, ttl=60)
+    other = build(flavour, r, other_name, ttl=600)
+    try:
+        s.update(["a", "b", "c"])
+        other.update(["b", "c", "d"])
+        target = other.target if isinstance(other, BlockingView) else other
+        s.intersection_update(target)
+        assert sorted(s) == ["b", "c"]
+        s.symmetric_difference_update(target)
+        assert sorted(s) == ["d"]
+        s.union_update(target)
+        assert sorted(s) == ["b", "c", "d"]
+        s.difference_update(target)
+        assert len(s) == 0
+        assert sorted(other) == ["b", "c", "d"]  # read, never written
+    finally:
+        other.clear()
+
+
 def test_a_value_of_another_type_is_not_in_the_set_but_contains_raises(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
@@ -323,6 +348,13 @@ def test_bad_input_raises_at_the_call_and_writes_nothing(
         s.update({1: 2})
     with pytest.raises(EncodeError):
         s ^= {object()}
+    # both wrong: the ttl is reported, by the real set and by its model alike
+    model: Any = MemoryExpiringSet(ttl=60, serializer=JsonCodec())
+    for target in (s, model):
+        with pytest.raises(ValueError, match="ttl"):
+            target.add(object(), ttl=0)
+        with pytest.raises(ValueError, match="ttl"):
+            target.touch(object(), 0)
     assert r.exists(name) == 0
     assert len(s) == 0
 

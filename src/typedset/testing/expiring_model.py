@@ -162,8 +162,8 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         self, item: T, ttl: float | timedelta | None = None
     ) -> bool:
         """Add ``item`` until now + ``ttl``; ``True`` when it was absent or expired. O(1)."""
-        member = encode_with(self._serializer, item)
-        return self._add_members([member], self._ttl_or_default(ttl)) == 1
+        milliseconds = self._ttl_or_default(ttl)  # the ttl is checked first, as the real add does
+        return self._add_members([encode_with(self._serializer, item)], milliseconds) == 1
 
     def update(self, items: Iterable[T], ttl: float | timedelta | None = None) -> int:
         """Add many items with one deadline; how many were absent or expired. O(M)."""
@@ -173,8 +173,8 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
 
     def touch(self, item: T, ttl: float | timedelta) -> bool:
         """Make a present member expire at now + ``ttl``; ``False`` if absent. O(1)."""
-        member = encode_with(self._serializer, item)
         milliseconds = _milliseconds(ttl)
+        member = encode_with(self._serializer, item)
         now = self._now()
         if not self._live(member, now):
             return False
