@@ -118,8 +118,9 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     * iteration, in deadline order: one round trip per 500 members; O(N)
     * ``&=``: one round trip, atomic; O(N + M); ``^=``: one, atomic; O(M log N)
 
-    Expired members go at the rate they arrive: a call that adds up to 1,000
-    members also removes up to 1,000 expired ones.
+    Expired members go at the rate members arrive: a call that adds M members
+    also removes up to max(M, 1,000) expired ones (``update`` and ``|=`` add
+    1,000 per call; ``^=`` any number in its one call).
 
     The first run of a script on a server costs one more round trip, as
     does the first operation of a name on a client (its kind check).

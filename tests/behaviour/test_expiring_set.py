@@ -181,6 +181,20 @@ def test_expired_members_are_pruned_at_most_a_thousand_per_call(
     assert r.zcard(name) == 1
 
 
+@timed
+def test_symmetric_difference_prunes_as_many_expired_members_as_it_adds(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """``^=`` adds any number of members in one call: expired ones must go as fast."""
+    s = build(flavour, r, name, ttl=3600)
+    s.add("stays")
+    s.update([f"old{i}" for i in range(3000)], ttl=0.05)
+    wait_past(r, server_now(r) + 0.06)
+    s ^= {f"new{i}" for i in range(2500)}
+    assert r.zcard(name) == 2501 + 500  # 2,500 of the 3,000 expired went with the adds
+    assert len(s) == 2501
+
+
 def test_an_undecodable_member_raises_and_stays(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:

@@ -32,6 +32,15 @@ local function forget_kind(kind)
   if redis.call('GET', kind) == expiring_kind() then redis.call('DEL', kind) end
 end
 
+-- Remove up to LIMIT expired members (they rank first: their deadlines are the
+-- lowest). Never the latest deadline while a member is unexpired.
+local function remove_expired(set, now, limit)
+  local expired = redis.call('ZCOUNT', set, '-inf', ms_text(now))
+  if expired > 0 and limit > 0 then
+    redis.call('ZREMRANGEBYRANK', set, 0, math.min(expired, limit) - 1)
+  end
+end
+
 -- Remove up to PRUNE expired members; the whole set (one UNLINK) when its latest
 -- deadline has passed. Every script calls this first; it never changes the latest
 -- deadline of what remains, so the key TTL stays right.
@@ -46,10 +55,7 @@ local function prune(set, kind, now)
     forget_kind(kind)
     return
   end
-  local expired = redis.call('ZCOUNT', set, '-inf', ms_text(now))
-  if expired > 0 then
-    redis.call('ZREMRANGEBYRANK', set, 0, math.min(expired, PRUNE) - 1)
-  end
+  remove_expired(set, now, PRUNE)
 end
 
 -- The start of every ExpiringSet script: its keys and the time, after pruning; or,
