@@ -116,7 +116,8 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     * ``update``, ``|=``, ``-=``: one round trip per 10,000 items; O(M log N)
     * ``isdisjoint``: one round trip; O(M log N)
     * iteration, in deadline order: one round trip per 500 members; O(N)
-    * ``&=``: one round trip, atomic; O(N + M); ``^=``: one, atomic; O(M log N)
+    * ``&=``: one round trip, atomic; O(N + M), plus O(log N) per member removed;
+      ``^=``: one, atomic; O(M log N)
 
     Expired members go at the rate members arrive: a call that adds M members
     also removes up to max(M, 1,000) expired ones (``update`` and ``|=`` add
@@ -278,7 +279,8 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def intersection_update(self, other: Iterable[object]) -> None:
         """Keep only the members also in ``other`` (``s &= other``), atomically.
 
-        One round trip; O(N + M).
+        All M items go in one script call. One round trip; O(N + M), plus
+        O(log N) per member removed.
         """
         self._flow(self._ops.combine("and", other))
 
@@ -341,7 +343,10 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         return self
 
     def __iand__(self, other: AbstractSet[object]) -> Self:
-        """``s &= other``: :meth:`intersection_update`. One round trip; O(N + M)."""
+        """``s &= other``: :meth:`intersection_update`. One round trip; O(N + M + R log N).
+
+        R: the members removed.
+        """
         self.intersection_update(other)
         return self
 
