@@ -215,6 +215,35 @@ def test_an_undecodable_member_raises_and_stays(
     assert s.pop() == 1
 
 
+class _RefusesToLoadBad(JsonCodec):
+    """Writes anything; reads back anything but ``"bad"`` (as if the format had changed)."""
+
+    def loads(self, data: bytes) -> Any:
+        value = super().loads(data)
+        if value == "bad":
+            raise ValueError("no longer readable")
+        return value
+
+
+def test_the_model_keeps_an_undecodable_member_as_the_real_set_does(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    real = build(flavour, r, name, ttl=600, serializer=_RefusesToLoadBad())
+    model: Any = MemoryExpiringSet(ttl=600, serializer=_RefusesToLoadBad())
+    for s in (real, model):
+        s.add("bad", ttl=60)  # the soonest deadline: pop's first pick
+        s.add("good")
+        with pytest.raises(DecodeError) as popped:
+            s.pop()
+        assert popped.value.raw == b'"bad"'
+        with pytest.raises(DecodeError):
+            list(s)
+        assert len(s) == 2  # never dropped
+        assert "bad" in s
+        s.discard("bad")
+        assert s.pop() == "good"
+
+
 def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -> None:
     s = build(flavour, r, name, ttl=60)
     s.update(["a", "b", "c"])
