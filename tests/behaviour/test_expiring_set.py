@@ -258,6 +258,19 @@ def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -
     assert r.exists(name, expiring_keys(name).kind) == 0
 
 
+def test_a_write_puts_back_a_lost_kind_marker(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    """A marker evicted while the set lives (volatile-* maxmemory) is back after a write."""
+    s = build(flavour, r, name, ttl=60)
+    s.update(["a", "b"])
+    kind = expiring_keys(name).kind
+    r.delete(kind)  # as an eviction would
+    assert s.touch("a", 600) is True
+    assert r.get(kind) == EXPIRING_KIND.encode()
+    assert r.pexpiretime(kind) == r.pexpiretime(name) > 0
+    with pytest.raises(NameClashError):
+        SortedSet(r, name).add("x")  # so no other kind can take the name
+
+
 def test_discarding_the_latest_member_shortens_the_key_ttl(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:

@@ -79,8 +79,15 @@ local function live_deadline(set, member, now)
   return nil
 end
 
+-- Before a write that may create the set: mark the name as an expiring set's (the
+-- marker may have expired with an earlier set of the same name).
+local function claim_kind(kind)
+  if not redis.call('GET', kind) then redis.call('SET', kind, expiring_kind()) end
+end
+
 -- After a write: the set and its marker expire with the latest deadline, or go
--- when the set is empty.
+-- when the set is empty. A marker lost while the set lives (evicted under a
+-- volatile-* maxmemory policy) is put back, so no other kind can take the name.
 local function settle(set, kind)
   local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
   if #last == 0 then
@@ -89,11 +96,6 @@ local function settle(set, kind)
   end
   local at = ms_text(tonumber(last[2]))
   redis.call('PEXPIREAT', set, at)
-  if redis.call('GET', kind) == expiring_kind() then redis.call('PEXPIREAT', kind, at) end
-end
-
--- Before a write that may create the set: mark the name as an expiring set's (the
--- marker may have expired with an earlier set of the same name).
-local function claim_kind(kind)
-  if not redis.call('GET', kind) then redis.call('SET', kind, expiring_kind()) end
+  claim_kind(kind)
+  redis.call('PEXPIREAT', kind, at)
 end
