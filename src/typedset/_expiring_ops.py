@@ -49,6 +49,7 @@ R = TypeVar("R")
 OnRefresh = Literal["keep", "refresh"]
 
 ADD = scripts.load("expiring_add")
+CLEAR = scripts.load("expiring_clear")
 COMBINE = scripts.load("expiring_combine")
 DISCARD = scripts.load("expiring_discard")
 LOOKUP = scripts.load("expiring_lookup")
@@ -200,9 +201,9 @@ class ExpiringOps(Generic[T]):
                 continue
         return members
 
-    def clear(self) -> Call[None]:
-        keys = self.keys
-        return Call("clear", ("DEL", keys.members, keys.kind), ignore)
+    def clear(self) -> Flow[None]:
+        """Delete the set and its marker: a script, so a stale handle gets ``NameClashError``."""
+        return self.one(self._call("clear", CLEAR, (), ignore))
 
     # --- reads ---------------------------------------------------------------
 

@@ -116,10 +116,12 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     * ``update``, ``|=``, ``-=``: one round trip per 10,000 items; O(M log N)
     * ``isdisjoint``: one round trip; O(M log N)
     * iteration, in deadline order: one round trip per 500 members; O(N)
-    * ``&=``: one round trip, atomic; O(N + M); ``^=``: one, atomic; O(M log N)
+    * ``&=``: one round trip, atomic; O(N + M), plus O(log N) per member removed;
+      ``^=``: one, atomic; O(M log N)
 
-    Expired members go at the rate they arrive: a call that adds up to 1,000
-    members also removes up to 1,000 expired ones.
+    Expired members go at the rate members arrive: a call that adds M members
+    also removes up to max(M, 1,000) expired ones (``update`` and ``|=`` add
+    1,000 per call; ``^=`` any number in its one call).
 
     The first run of a script on a server costs one more round trip, as
     does the first operation of a name on a client (its kind check).
@@ -201,8 +203,12 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self._flow(self._ops.remove(item))
 
     def clear(self) -> None:
-        """Remove every member (and the kind marker). One round trip; O(N)."""
-        self._call(self._ops.clear())
+        """Remove every member (and the kind marker). One round trip; O(N).
+
+        :class:`~typedset.NameClashError`, deleting nothing, when this set
+        expired and another kind of collection has taken the name since.
+        """
+        self._flow(self._ops.clear())
 
     def contains(self, item: T) -> bool:
         """Whether ``item`` is present and unexpired (``item in s``).
@@ -273,7 +279,8 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def intersection_update(self, other: Iterable[object]) -> None:
         """Keep only the members also in ``other`` (``s &= other``), atomically.
 
-        One round trip; O(N + M).
+        All M items go in one script call. One round trip; O(N + M), plus
+        O(log N) per member removed.
         """
         self._flow(self._ops.combine("and", other))
 
@@ -336,7 +343,10 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         return self
 
     def __iand__(self, other: AbstractSet[object]) -> Self:
-        """``s &= other``: :meth:`intersection_update`. One round trip; O(N + M)."""
+        """``s &= other``: :meth:`intersection_update`. One round trip; O(N + M + R log N).
+
+        R: the members removed.
+        """
         self.intersection_update(other)
         return self
 
@@ -410,7 +420,7 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
         await self._flow(self._ops.remove(item))
 
     async def clear(self) -> None:
-        await self._call(self._ops.clear())
+        await self._flow(self._ops.clear())
 
     async def contains(self, item: T) -> bool:
         return await self._flow(self._ops.contains(item))

@@ -31,6 +31,7 @@ from typedset._keys import EXPIRING_KIND, expiring_keys
 from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
 from typedset.testing import PrivateServer
 from typedset.testing.blocking import BlockingView
+from typedset.testing.expiring_model import MemoryExpiringSet
 
 timed = pytest.mark.parametrize("target", ["redis", "valkey-cluster"], indirect=True)
 #: Slack for comparing a deadline with server readings taken around the call, in seconds.
@@ -180,6 +181,20 @@ def test_expired_members_are_pruned_at_most_a_thousand_per_call(
     assert r.zcard(name) == 1
 
 
+@timed
+def test_symmetric_difference_prunes_as_many_expired_members_as_it_adds(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """``^=`` adds any number of members in one call: expired ones must go as fast."""
+    s = build(flavour, r, name, ttl=3600)
+    s.add("stays")
+    s.update([f"old{i}" for i in range(3000)], ttl=0.05)
+    wait_past(r, server_now(r) + 0.06)
+    s ^= {f"new{i}" for i in range(2500)}
+    assert r.zcard(name) == 2501 + 500  # 2,500 of the 3,000 expired went with the adds
+    assert len(s) == 2501
+
+
 def test_an_undecodable_member_raises_and_stays(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
@@ -200,6 +215,35 @@ def test_an_undecodable_member_raises_and_stays(
     assert s.pop() == 1
 
 
+class _RefusesToLoadBad(JsonCodec):
+    """Writes anything; reads back anything but ``"bad"`` (as if the format had changed)."""
+
+    def loads(self, data: bytes) -> Any:
+        value = super().loads(data)
+        if value == "bad":
+            raise ValueError("no longer readable")
+        return value
+
+
+def test_the_model_keeps_an_undecodable_member_as_the_real_set_does(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    real = build(flavour, r, name, ttl=600, serializer=_RefusesToLoadBad())
+    model: Any = MemoryExpiringSet(ttl=600, serializer=_RefusesToLoadBad())
+    for s in (real, model):
+        s.add("bad", ttl=60)  # the soonest deadline: pop's first pick
+        s.add("good")
+        with pytest.raises(DecodeError) as popped:
+            s.pop()
+        assert popped.value.raw == b'"bad"'
+        with pytest.raises(DecodeError):
+            list(s)
+        assert len(s) == 2  # never dropped
+        assert "bad" in s
+        s.discard("bad")
+        assert s.pop() == "good"
+
+
 def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -> None:
     s = build(flavour, r, name, ttl=60)
     s.update(["a", "b", "c"])
@@ -212,6 +256,19 @@ def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -
     s.clear()
     assert len(s) == 0
     assert r.exists(name, expiring_keys(name).kind) == 0
+
+
+def test_a_write_puts_back_a_lost_kind_marker(flavour: Flavour, r: redis.Redis, name: str) -> None:
+    """A marker evicted while the set lives (volatile-* maxmemory) is back after a write."""
+    s = build(flavour, r, name, ttl=60)
+    s.update(["a", "b"])
+    kind = expiring_keys(name).kind
+    r.delete(kind)  # as an eviction would
+    assert s.touch("a", 600) is True
+    assert r.get(kind) == EXPIRING_KIND.encode()
+    assert r.pexpiretime(kind) == r.pexpiretime(name) > 0
+    with pytest.raises(NameClashError):
+        SortedSet(r, name).add("x")  # so no other kind can take the name
 
 
 def test_discarding_the_latest_member_shortens_the_key_ttl(
@@ -280,6 +337,30 @@ def test_set_algebra(flavour: Flavour, r: redis.Redis, name: str) -> None:
         assert s ^ {"d"} == set()
 
 
+def test_algebra_with_another_expiring_set_in_another_slot(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """The other set is read first, so its keys may live in any cluster slot."""
+    other_name = f"{name}:other"  # no hash tag: another slot (almost surely) on a cluster
+    s = build(flavour, r, name, ttl=60)
+    other = build(flavour, r, other_name, ttl=600)
+    try:
+        s.update(["a", "b", "c"])
+        other.update(["b", "c", "d"])
+        target = other.target if isinstance(other, BlockingView) else other
+        s.intersection_update(target)
+        assert sorted(s) == ["b", "c"]
+        s.symmetric_difference_update(target)
+        assert sorted(s) == ["d"]
+        s.union_update(target)
+        assert sorted(s) == ["b", "c", "d"]
+        s.difference_update(target)
+        assert len(s) == 0
+        assert sorted(other) == ["b", "c", "d"]  # read, never written
+    finally:
+        other.clear()
+
+
 def test_a_value_of_another_type_is_not_in_the_set_but_contains_raises(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
@@ -323,6 +404,13 @@ def test_bad_input_raises_at_the_call_and_writes_nothing(
         s.update({1: 2})
     with pytest.raises(EncodeError):
         s ^= {object()}
+    # both wrong: the ttl is reported, by the real set and by its model alike
+    model: Any = MemoryExpiringSet(ttl=60, serializer=JsonCodec())
+    for target in (s, model):
+        with pytest.raises(ValueError, match="ttl"):
+            target.add(object(), ttl=0)
+        with pytest.raises(ValueError, match="ttl"):
+            target.touch(object(), 0)
     assert r.exists(name) == 0
     assert len(s) == 0
 
@@ -376,7 +464,10 @@ def test_a_name_taken_after_the_set_expired_is_refused_to_a_stale_handle(
         s.add("a")
     with pytest.raises(NameClashError):
         len(s)
+    with pytest.raises(NameClashError):
+        s.clear()  # a stale handle must not delete the sorted set's keys
     assert SortedSet(r, name).score("x") == 0.0
+    assert r.get(expiring_keys(name).kind) == b"sorted set"
 
 
 @timed

@@ -36,6 +36,9 @@ else
   end
   in_chunks('ZREM', set, gone)
   in_chunks('ZADD', set, writes)
+  -- Expired members go at the rate members arrive: as many more as were added
+  -- beyond the PRUNE that open_expiring removed (the added are unexpired).
+  remove_expired(set, now, #writes / 2 - PRUNE)
 end
 settle(set, kind)
 return redis.call('ZCOUNT', set, '(' .. ms_text(now), '+inf')

@@ -21,13 +21,13 @@ then differ on both sides in the same direction, and the iteration order
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from .._keys import expiring_keys
+from .._keys import EXPIRING_KIND, expiring_keys
 from ..expiring_set import AsyncExpiringSet, ExpiringSet
 from ..protocols import AsyncClient, SyncClient
 from .blocking import BlockingView
@@ -35,6 +35,18 @@ from .expiring_model import MemoryExpiringSet
 from .machine import Comparison, items
 
 __all__ = ["expiring_set_machine"]
+
+#: The set's latest deadline, its key's PEXPIRETIME, its marker and the marker's, at once.
+_KEYS_STATE = """
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+return {last[2] or '', tostring(redis.call('PEXPIRETIME', KEYS[1])),
+        redis.call('GET', KEYS[2]) or '', tostring(redis.call('PEXPIRETIME', KEYS[2]))}
+"""
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
 
 #: A time to live that ends at once (then waited out) or long after the run; None: the default.
 _SHORT = 0.001
@@ -132,7 +144,7 @@ def expiring_set_machine(
             if expected[1] is None or got[1] is None:
                 assert got[1] is expected[1], (got, expected)
             else:
-                assert abs(got[1] - expected[1]) < _SLACK, (got, expected)
+                self.close_deadlines(got[1], expected[1])
             if not isinstance(self.real, BlockingView):  # the async twin has no ``in``
                 assert (5 in self.real) is (5 in self.model) is False
 
@@ -148,9 +160,28 @@ def expiring_set_machine(
                 assert list(self.real) == list(self.model)
 
         @invariant()
-        def the_key_expires_with_the_set(self) -> None:
-            """The set's key never lives without a TTL (-1): an abandoned set always goes."""
-            if hasattr(self, "real"):
-                assert self.client.execute_command("PTTL", self.name) != -1
+        def the_keys_expire_with_the_latest_deadline(self) -> None:
+            """The set's key and its kind marker expire exactly at its latest deadline.
+
+            Never later (an abandoned set must go) and never sooner (a live member
+            would go with it), after every kind of write. Read in one script, so
+            both keys are seen at one instant of the server's clock.
+            """
+            if not hasattr(self, "real"):
+                return
+            keys = expiring_keys(self.name)
+            reply = self.client.execute_command("EVAL", _KEYS_STATE, 2, keys.members, keys.kind)
+            assert isinstance(reply, list | tuple), reply
+            last, set_at, kind, kind_at = (_text(part) for part in cast("Sequence[object]", reply))
+            if last == "":  # no set: no marker either
+                assert (kind, set_at, kind_at) == ("", "-2", "-2"), reply
+            else:
+                assert kind == EXPIRING_KIND, reply
+                assert int(float(last)) == int(set_at) == int(kind_at), reply
+
+        # Real and model both use the server's clock, the model first: a real
+        # deadline is never sooner than the model's.
+        def close_deadlines(self, got: float, expected: float) -> None:
+            assert 0 <= got - expected < _SLACK, (got, expected)
 
     return ExpiringSetMachine

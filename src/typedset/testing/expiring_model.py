@@ -39,7 +39,7 @@ from typing_extensions import Self, TypeVar
 
 from .._base import default_codec, share_docs
 from .._durability import Durability
-from ..errors import EncodeError
+from ..errors import DecodeError, EncodeError
 from ..expiring_set import OnRefresh
 from ..protocols import Serializer
 from .model import MemoryCollection, encode_with
@@ -151,6 +151,13 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
                 continue
         return members
 
+    def _decode(self, member: bytes) -> T:
+        """``member`` decoded, or :class:`DecodeError` (as the real set raises it)."""
+        try:
+            return self._serializer.loads(member)
+        except Exception as exc:
+            raise DecodeError(member, f"{type(exc).__name__}: {exc}") from exc
+
     @property
     def ttl(self) -> float:
         """The time to live ``add`` and ``update`` give without one, in seconds. O(1)."""
@@ -162,8 +169,8 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         self, item: T, ttl: float | timedelta | None = None
     ) -> bool:
         """Add ``item`` until now + ``ttl``; ``True`` when it was absent or expired. O(1)."""
-        member = encode_with(self._serializer, item)
-        return self._add_members([member], self._ttl_or_default(ttl)) == 1
+        milliseconds = self._ttl_or_default(ttl)  # the ttl is checked first, as the real add does
+        return self._add_members([encode_with(self._serializer, item)], milliseconds) == 1
 
     def update(self, items: Iterable[T], ttl: float | timedelta | None = None) -> int:
         """Add many items with one deadline; how many were absent or expired. O(M)."""
@@ -173,8 +180,8 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
 
     def touch(self, item: T, ttl: float | timedelta) -> bool:
         """Make a present member expire at now + ``ttl``; ``False`` if absent. O(1)."""
-        member = encode_with(self._serializer, item)
         milliseconds = _milliseconds(ttl)
+        member = encode_with(self._serializer, item)
         now = self._now()
         if not self._live(member, now):
             return False
@@ -220,8 +227,9 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         if not live:
             raise KeyError("pop from an empty set")
         _, member = min(live)
+        item = self._decode(member)  # an undecodable member stays, as in the real set
         del self._deadlines[member]
-        return self._serializer.loads(member)
+        return item
 
     def isdisjoint(self, other: Iterable[object]) -> bool:
         """Whether no item of ``other`` is present. O(M)."""
@@ -244,7 +252,7 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         """Unexpired members, soonest deadline first (then by bytes). O(N log N)."""
         now = self._now()
         order = sorted((d, m) for m, d in self._deadlines.items() if d > now)
-        return iter([self._serializer.loads(member) for _, member in order])
+        return iter([self._decode(member) for _, member in order])
 
     def union_update(self, other: Iterable[T]) -> None:
         """Add every item of ``other`` with the set's ``ttl``. O(M)."""

@@ -32,6 +32,15 @@ local function forget_kind(kind)
   if redis.call('GET', kind) == expiring_kind() then redis.call('DEL', kind) end
 end
 
+-- Remove up to LIMIT expired members (they rank first: their deadlines are the
+-- lowest). Never the latest deadline while a member is unexpired.
+local function remove_expired(set, now, limit)
+  local expired = redis.call('ZCOUNT', set, '-inf', ms_text(now))
+  if expired > 0 and limit > 0 then
+    redis.call('ZREMRANGEBYRANK', set, 0, math.min(expired, limit) - 1)
+  end
+end
+
 -- Remove up to PRUNE expired members; the whole set (one UNLINK) when its latest
 -- deadline has passed. Every script calls this first; it never changes the latest
 -- deadline of what remains, so the key TTL stays right.
@@ -46,10 +55,7 @@ local function prune(set, kind, now)
     forget_kind(kind)
     return
   end
-  local expired = redis.call('ZCOUNT', set, '-inf', ms_text(now))
-  if expired > 0 then
-    redis.call('ZREMRANGEBYRANK', set, 0, math.min(expired, PRUNE) - 1)
-  end
+  remove_expired(set, now, PRUNE)
 end
 
 -- The start of every ExpiringSet script: its keys and the time, after pruning; or,
@@ -73,8 +79,15 @@ local function live_deadline(set, member, now)
   return nil
 end
 
+-- Before a write that may create the set: mark the name as an expiring set's (the
+-- marker may have expired with an earlier set of the same name).
+local function claim_kind(kind)
+  if not redis.call('GET', kind) then redis.call('SET', kind, expiring_kind()) end
+end
+
 -- After a write: the set and its marker expire with the latest deadline, or go
--- when the set is empty.
+-- when the set is empty. A marker lost while the set lives (evicted under a
+-- volatile-* maxmemory policy) is put back, so no other kind can take the name.
 local function settle(set, kind)
   local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
   if #last == 0 then
@@ -83,11 +96,6 @@ local function settle(set, kind)
   end
   local at = ms_text(tonumber(last[2]))
   redis.call('PEXPIREAT', set, at)
-  if redis.call('GET', kind) == expiring_kind() then redis.call('PEXPIREAT', kind, at) end
-end
-
--- Before a write that may create the set: mark the name as an expiring set's (the
--- marker may have expired with an earlier set of the same name).
-local function claim_kind(kind)
-  if not redis.call('GET', kind) then redis.call('SET', kind, expiring_kind()) end
+  claim_kind(kind)
+  redis.call('PEXPIREAT', kind, at)
 end
