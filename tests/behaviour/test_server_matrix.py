@@ -393,7 +393,14 @@ def test_a_priority_stream_works(bench: Bench) -> None:
     bench.raw.hset(stream_keys(name).values, "bad", b"\xff\xfe")
     bench.raw.zadd(name, {"bad": 100.0})
     assert st.pull(5) == {"c": "cherry", "d": "date"}
-    assert st.dead_letters() == {"bad": b"\xff\xfe"}
+    assert [(letter.key, letter.raw, letter.score) for letter in st.dead_letters()] == [
+        ("bad", b"\xff\xfe", 100.0)
+    ]
+    assert st.requeue_dead() == 1  # back under its key at its priority
+    assert st.priority("bad") == 100.0
+    assert st.dead_letters() == []
+    assert st.pull(5) == {}  # c and d were pulled; "bad" is skipped and moved aside again
+    assert [letter.key for letter in st.dead_letters()] == ["bad"]
     assert st.clear_dead_letters() == 1
     st.clear()
     assert len(st) == 0
