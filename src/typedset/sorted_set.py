@@ -823,7 +823,9 @@ class ScheduledSet(TimeSortedSet[T]):
         runs missed (the first such time after now; ``anchor="due"``), or
         server time plus the interval (``anchor="now"``). ``True`` if the
         item was not pending and now is (an item already pending follows
-        ``on_duplicate``; one under lease only gets the new schedule).
+        ``on_duplicate``; one under lease gets the new schedule, and with
+        ``reschedule="claim"`` and no pending copy, its first run pending
+        beside the lease: the claim that handed the lease out scheduled none).
 
         With ``reschedule="claim"`` the next run is pending while the lease
         is held but is not claimed until that lease ends (a job never runs

@@ -406,9 +406,13 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         if anchor == "now":
             upcoming = now + every
         else:
-            upcoming = due + max(1, math.floor((now - due) / every) + 1) * every
-            while upcoming <= now:
+            missed = (now - due) / every  # the script's doubles: an infinite gap stays infinite
+            k = max(1.0, (math.floor(missed) if math.isfinite(missed) else missed) + 1.0)
+            upcoming = due + k * every
+            if upcoming <= now:  # float rounding of k
                 upcoming += every
+            if upcoming <= now or (due <= now and upcoming > now + every):
+                upcoming = now + every  # a due time too far from now for its grid
         self._put_back(member, upcoming)
 
     def increment(self, item: T, by: float = 1.0) -> float:
@@ -893,8 +897,8 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
         now = self._now()
         self._return_expired(now)
         self._periodic[member] = (seconds, anchor, reschedule)
-        if member in self._held:
-            return False
+        if member in self._held and (reschedule == "ack" or member in self._scores):
+            return False  # its ack schedules the next run, or one is pending
         new = member not in self._scores
         self._put(member, now if first is None else first)
         return new
