@@ -563,8 +563,10 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Put every dead letter back with its old score; return how many.
 
         Each starts again with no deliveries; one that is pending again keeps
-        its current score. Atomic. One round trip; O(D log N) for D dead
-        letters, after expired leases go back (O(log N) each, amortised).
+        its current score. With ``unique_for``, one under lease or done less
+        than that long ago (added again after it was buried) stays a dead
+        letter: it would run twice. Atomic. One round trip; O(D log N) for D
+        dead letters, after expired leases go back (O(log N) each, amortised).
         """
         return self._call(self._ops.requeue_dead())
 

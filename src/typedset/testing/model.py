@@ -387,9 +387,12 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
 
     def _refused(self, member: bytes, now: float) -> bool:
         """``unique_for``: whether ``member`` is pending, held, or done less than the window ago."""
+        return member in self._scores or member in self._held or self._done_lately(member, now)
+
+    def _done_lately(self, member: bytes, now: float) -> bool:
+        """``unique_for``: whether ``member`` was popped, taken or acked within the window."""
         done = self._done.get(member)
-        lately = done is not None and done > now - self._unique
-        return member in self._scores or member in self._held or lately
+        return done is not None and done > now - self._unique
 
     def _mark_done(self, members: Iterable[bytes], now: float) -> None:
         if self._unique:
@@ -675,15 +678,23 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         return sorted(letters, key=lambda letter: (letter.at, letter.raw))
 
     def requeue_dead(self) -> int:
-        """Dead letters back to pending at their old score (a pending copy keeps its). O(D N)."""
-        self._return_expired(self._now())
-        for member, (_, score, _) in self._dead.items():
+        """Dead letters back to pending at their old score (a pending copy keeps its). O(D N).
+
+        With ``unique_for``, one under lease or done lately stays a dead letter.
+        """
+        now = self._now()
+        self._return_expired(now)
+        moved = [
+            member
+            for member in self._dead
+            if not (self._unique and (member in self._held or self._done_lately(member, now)))
+        ]
+        for member in moved:
+            _, score, _ = self._dead.pop(member)
             if member not in self._scores:
                 self._insert(member, score)
             self._deliveries.pop(member, None)
-        moved = len(self._dead)
-        self._dead.clear()
-        return moved
+        return len(moved)
 
     def clear_dead_letters(self) -> int:
         """Forget the dead letters; 1 if there were any. O(D)."""
