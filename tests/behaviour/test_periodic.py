@@ -184,6 +184,23 @@ def test_discard_and_clear_end_the_schedule(flavour: Flavour, r: redis.Redis, na
 
 
 @timed
+def test_intersection_ends_the_schedule_of_a_run_under_lease_that_reschedules_on_ack(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """As discard: ``&=`` stops a periodic item it does not keep, pending or not."""
+    s = build(flavour, r, ScheduledSet, name)
+    s.add_periodic("stays", 100)
+    s.add_periodic("goes", 100, first_due=server_now(r) - 1, reschedule="ack")
+    [lease] = s.claim()
+    assert lease.item == "goes"
+    s.intersection_update(["stays"])
+    assert schedule(r, name, "goes") is None
+    assert schedule(r, name, "stays") == b"100.0 due claim"
+    assert s.ack(lease)
+    assert list(s) == ["stays"]  # no run of "goes" follows
+
+
+@timed
 def test_add_periodic_on_an_item_under_lease_only_changes_its_schedule(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:

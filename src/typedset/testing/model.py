@@ -735,13 +735,15 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
                 self._put(member, score)
 
     def intersection_update(self, other: Iterable[object]) -> None:
-        """Keep only items also in ``other`` (``s &= other``); schedules of those removed end.
+        """Keep only items also in ``other`` (``s &= other``); schedules of the others end.
 
         O(M + N²).
         """
         keep = self._members_of(check_items(other, "intersection_update"))
         for member in [m for m in self._scores if m not in keep]:
             self._drop(member, end_schedule=True)
+        for member in [m for m in self._periodic if m not in keep]:
+            del self._periodic[member]  # pending or not, as discard's
 
     def difference_update(self, other: Iterable[object]) -> None:
         """Remove every item of ``other`` (``s -= other``), ending their schedules. O(M N)."""
