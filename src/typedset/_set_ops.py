@@ -616,7 +616,7 @@ class SetOps(Generic[T]):
         return Call("dead_letters", ("HGETALL", self.keys.dead), _dead_letters)
 
     def requeue_dead(self) -> Call[int]:
-        return self._script("requeue_dead", scripts.REQUEUE_DEAD, (), as_int)
+        return self._script("requeue_dead", scripts.REQUEUE_DEAD, (self._window,), as_int)
 
     def clear_dead_letters(self) -> Call[int]:
         return Call("clear_dead_letters", ("DEL", self.keys.dead), as_int)

@@ -563,8 +563,10 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Put every dead letter back with its old score; return how many.
 
         Each starts again with no deliveries; one that is pending again keeps
-        its current score. Atomic. One round trip; O(D log N) for D dead
-        letters, after expired leases go back (O(log N) each, amortised).
+        its current score. With ``unique_for``, one under lease or done less
+        than that long ago (added again after it was buried) stays a dead
+        letter: it would run twice. Atomic. One round trip; O(D log N) for D
+        dead letters, after expired leases go back (O(log N) each, amortised).
         """
         return self._call(self._ops.requeue_dead())
 
@@ -823,7 +825,9 @@ class ScheduledSet(TimeSortedSet[T]):
         runs missed (the first such time after now; ``anchor="due"``), or
         server time plus the interval (``anchor="now"``). ``True`` if the
         item was not pending and now is (an item already pending follows
-        ``on_duplicate``; one under lease only gets the new schedule).
+        ``on_duplicate``; one under lease gets the new schedule, and with
+        ``reschedule="claim"`` and no pending copy, its first run pending
+        beside the lease: the claim that handed the lease out scheduled none).
 
         With ``reschedule="claim"`` the next run is pending while the lease
         is held but is not claimed until that lease ends (a job never runs

@@ -184,6 +184,23 @@ def test_discard_and_clear_end_the_schedule(flavour: Flavour, r: redis.Redis, na
 
 
 @timed
+def test_intersection_ends_the_schedule_of_a_run_under_lease_that_reschedules_on_ack(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """As discard: ``&=`` stops a periodic item it does not keep, pending or not."""
+    s = build(flavour, r, ScheduledSet, name)
+    s.add_periodic("stays", 100)
+    s.add_periodic("goes", 100, first_due=server_now(r) - 1, reschedule="ack")
+    [lease] = s.claim()
+    assert lease.item == "goes"
+    s.intersection_update(["stays"])
+    assert schedule(r, name, "goes") is None
+    assert schedule(r, name, "stays") == b"100.0 due claim"
+    assert s.ack(lease)
+    assert list(s) == ["stays"]  # no run of "goes" follows
+
+
+@timed
 def test_add_periodic_on_an_item_under_lease_only_changes_its_schedule(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
@@ -195,6 +212,59 @@ def test_add_periodic_on_an_item_under_lease_only_changes_its_schedule(
     assert len(s) == 0  # no second copy beside the held run
     assert s.ack(lease)
     assert s.score("job") == pytest.approx(first + 50, abs=EPS)
+
+
+@timed
+def test_add_periodic_rescheduling_on_claim_of_an_item_under_lease_keeps_the_schedule_going(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """The claim that handed out the held run scheduled nothing (the item was not periodic,
+    or rescheduled on ack), so its first run goes to pending now; claim skips it until the
+    lease ends."""
+    s = build(flavour, r, ScheduledSet, name)
+    s.add("plain")
+    s.add_periodic("was-ack", 100, reschedule="ack")
+    leases = {lease.item: lease for lease in s.claim(2)}
+    first = server_now(r) - 1
+    assert s.add_periodic("plain", 100, first_due=first) is True
+    assert s.add_periodic("was-ack", 100, first_due=first) is True
+    assert sorted(s) == ["plain", "was-ack"]
+    assert s.claim(2) == []  # not beside its own lease
+    assert s.ack_many(leases.values()) == 2
+    runs = s.claim(2)
+    assert sorted((lease.item, lease.score) for lease in runs) == [
+        ("plain", pytest.approx(first, abs=EPS)),
+        ("was-ack", pytest.approx(first, abs=EPS)),
+    ]
+    assert s.score("plain") == pytest.approx(first + 100, abs=EPS)  # and on it goes
+    # A pending copy (the next run, scheduled by the claim) is left as it is.
+    [again] = [lease for lease in runs if lease.item == "plain"]
+    assert s.add_periodic("plain", 50, first_due=first) is False
+    assert s.score("plain") == pytest.approx(first + 100, abs=EPS)
+    assert s.ack(again)
+
+
+@timed
+@pytest.mark.parametrize("anchor_due", [-1e18, -1e30, -1.7e308], ids=["1e18", "1e30", "max"])
+def test_a_due_time_far_in_the_past_gives_the_next_run_within_one_interval_at_once(
+    flavour: Flavour, r: redis.Redis, name: str, anchor_due: float
+) -> None:
+    """No loop over the missed runs (with -1e30 it held the server for hours) and no run
+    far in the future (-1e18 put it 19 s late, 19 000 intervals of 1 ms)."""
+    s = build(flavour, r, ScheduledSet, name)
+    s.add_periodic("claimed", 0.001, first_due=anchor_due)
+    s.add_periodic("acked", 0.001, first_due=anchor_due, reschedule="ack")
+    before = server_now(r)
+    leases = s.claim(2, ttl=30)
+    assert sorted(lease.item for lease in leases) == ["acked", "claimed"]
+    s.add_periodic("popped", 60, first_due=anchor_due)
+    assert s.pop() == "popped"
+    assert s.ack_many(leases) == 2
+    after = server_now(r)
+    for item, every in (("claimed", 0.001), ("popped", 60), ("acked", 0.001)):
+        score = s.score(item)
+        assert score is not None
+        assert before < score <= after + every + EPS, item
 
 
 def test_add_periodic_checks_its_arguments_and_writes_nothing(r: redis.Redis, name: str) -> None:

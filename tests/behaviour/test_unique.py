@@ -146,6 +146,31 @@ def test_dead_lettered_and_discarded_items_are_not_done(
 
 
 @timed
+def test_requeue_dead_leaves_a_letter_whose_item_was_added_again_and_is_in_hand_or_done(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """A buried item added again is accepted (it was not done); once that copy is under lease
+    or done, bringing the letter back would run the item twice within the window."""
+    s = build(flavour, r, SortedSet, name, unique_for=LONG, max_deliveries=1)
+    s.update_scored([("acked", 1.0), ("held", 2.0), ("pending", 3.0), ("alone", 4.0)])
+    for lease in s.claim(4):
+        assert s.release(lease)  # each delivery spent: all four dead-lettered
+    assert len(s.dead_letters()) == 4
+    assert s.update_scored([("acked", 1.0), ("held", 2.0), ("pending", 3.0)]) == 3
+    [acked, held] = s.claim(2)
+    assert (acked.item, held.item) == ("acked", "held")
+    assert s.ack(acked)
+    assert s.requeue_dead() == 2  # "pending" merges with its copy, "alone" comes back
+    assert list(s) == ["pending", "alone"]
+    assert sorted(letter.raw for letter in s.dead_letters()) == [b"acked", b"held"]
+    rest = s.claim(5)
+    assert [lease.item for lease in rest] == ["pending", "alone"]  # nothing to run twice
+    assert s.ack_many([held, *rest]) == 3
+    assert s.add("held") is False
+    assert s.claim(5) == []
+
+
+@timed
 def test_clear_forgets_what_was_done_and_old_records_are_trimmed_a_bounded_number_at_a_time(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:

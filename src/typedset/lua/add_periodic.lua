@@ -14,12 +14,18 @@
 -- ARGV[4]  ZADD flag for a member already pending: "" (replace), "NX", "LT" or "GT"
 -- Returns  1 when the member was not pending and now is, else 0.
 -- The schedule is recorded (replacing one the member had). A member under
--- lease gets no pending copy: its lease's claim or ack schedules its next run
--- (expired leases return to pending first, so such a member is pending).
+-- lease (expired leases return to pending first, so such a member is pending)
+-- keeps a pending copy it has as it is; without one, with reschedule "ack" its
+-- ack schedules the next run, and with "claim" the first run goes to pending
+-- now, which claim skips until the lease ends: the claim that handed out the
+-- held run scheduled nothing (the member was not periodic, or rescheduled on
+-- ack), and nothing else would.
 local pending, _, held, _, _, _, now_text = open_set()
 local member = ARGV[1]
 redis.call('HSET', KEYS[8], member, ARGV[2])
-if redis.call('HGET', held, member) then return 0 end
+if redis.call('HGET', held, member) then
+  if string.match(ARGV[2], '(%S+)$') == 'ack' or redis.call('ZSCORE', pending, member) then return 0 end
+end
 local first = ARGV[3]
 if first == '' then first = now_text end
 if ARGV[4] ~= '' then return redis.call('ZADD', pending, ARGV[4], first, member) end

@@ -12,7 +12,8 @@
 -- ARGV[4..] score, member pairs of the source; a score of "" means server time
 -- Returns  the target's cardinality afterwards.
 -- Removed members lose their delivery counts and their periodic schedules, as
--- discard's do. Leases are not touched.
+-- discard's do (&= ends the schedule of every periodic member not kept, pending
+-- or not). Leases are not touched.
 -- O(N + M): this blocks the server for large sets, as SUNIONSTORE would.
 local target, op, flag = KEYS[1], ARGV[1], ARGV[2]
 local pairs_ = {}
@@ -69,6 +70,15 @@ elseif op == 'and' then
     if not keep[member] then drop[#drop + 1] = member end
   end
   zrem(drop)
+  -- A periodic member not kept ends its schedule even when nothing of it is
+  -- pending (its run is under lease and reschedules on ack), as discard's does.
+  if redis.call('EXISTS', KEYS[5]) == 1 then
+    local ended = {}
+    for _, member in ipairs(redis.call('HKEYS', KEYS[5])) do
+      if not keep[member] then ended[#ended + 1] = member end
+    end
+    in_chunks('HDEL', KEYS[5], ended)
+  end
 elseif op == 'xor' then
   local add, drop = {}, {}
   for i = 1, #pairs_ do

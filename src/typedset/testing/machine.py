@@ -348,6 +348,21 @@ def sorted_set_machine(
             expected = self.model.add_periodic(item, every, **options)
             assert expected == self.real.add_periodic(item, every, **options)
 
+        @precondition(lambda self: kind == "scheduled" and self.issued > 0)
+        @rule(
+            pair=leases,
+            every=st.sampled_from([5e4, 3e5]),
+            reschedule=st.sampled_from(["claim", "ack"]),
+        )
+        def add_periodic_leased(
+            self, pair: tuple[Lease[Any], Lease[Any]], every: float, reschedule: str
+        ) -> None:
+            """add_periodic of an item that was claimed (its lease may still be held)."""
+            item = pair[0].item
+            options = {"reschedule": reschedule}
+            expected = self.model.add_periodic(item, every, **options)
+            assert expected == self.real.add_periodic(item, every, **options)
+
         @rule()
         def pop(self) -> None:
             result = self.both(lambda s: s.pop())

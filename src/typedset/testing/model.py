@@ -387,9 +387,12 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
 
     def _refused(self, member: bytes, now: float) -> bool:
         """``unique_for``: whether ``member`` is pending, held, or done less than the window ago."""
+        return member in self._scores or member in self._held or self._done_lately(member, now)
+
+    def _done_lately(self, member: bytes, now: float) -> bool:
+        """``unique_for``: whether ``member`` was popped, taken or acked within the window."""
         done = self._done.get(member)
-        lately = done is not None and done > now - self._unique
-        return member in self._scores or member in self._held or lately
+        return done is not None and done > now - self._unique
 
     def _mark_done(self, members: Iterable[bytes], now: float) -> None:
         if self._unique:
@@ -406,9 +409,13 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         if anchor == "now":
             upcoming = now + every
         else:
-            upcoming = due + max(1, math.floor((now - due) / every) + 1) * every
-            while upcoming <= now:
+            missed = (now - due) / every  # the script's doubles: an infinite gap stays infinite
+            k = max(1.0, (math.floor(missed) if math.isfinite(missed) else missed) + 1.0)
+            upcoming = due + k * every
+            if upcoming <= now:  # float rounding of k
                 upcoming += every
+            if upcoming <= now or (due <= now and upcoming > now + every):
+                upcoming = now + every  # a due time too far from now for its grid
         self._put_back(member, upcoming)
 
     def increment(self, item: T, by: float = 1.0) -> float:
@@ -671,15 +678,23 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
         return sorted(letters, key=lambda letter: (letter.at, letter.raw))
 
     def requeue_dead(self) -> int:
-        """Dead letters back to pending at their old score (a pending copy keeps its). O(D N)."""
-        self._return_expired(self._now())
-        for member, (_, score, _) in self._dead.items():
+        """Dead letters back to pending at their old score (a pending copy keeps its). O(D N).
+
+        With ``unique_for``, one under lease or done lately stays a dead letter.
+        """
+        now = self._now()
+        self._return_expired(now)
+        moved = [
+            member
+            for member in self._dead
+            if not (self._unique and (member in self._held or self._done_lately(member, now)))
+        ]
+        for member in moved:
+            _, score, _ = self._dead.pop(member)
             if member not in self._scores:
                 self._insert(member, score)
             self._deliveries.pop(member, None)
-        moved = len(self._dead)
-        self._dead.clear()
-        return moved
+        return len(moved)
 
     def clear_dead_letters(self) -> int:
         """Forget the dead letters; 1 if there were any. O(D)."""
@@ -720,13 +735,15 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
                 self._put(member, score)
 
     def intersection_update(self, other: Iterable[object]) -> None:
-        """Keep only items also in ``other`` (``s &= other``); schedules of those removed end.
+        """Keep only items also in ``other`` (``s &= other``); schedules of the others end.
 
         O(M + N²).
         """
         keep = self._members_of(check_items(other, "intersection_update"))
         for member in [m for m in self._scores if m not in keep]:
             self._drop(member, end_schedule=True)
+        for member in [m for m in self._periodic if m not in keep]:
+            del self._periodic[member]  # pending or not, as discard's
 
     def difference_update(self, other: Iterable[object]) -> None:
         """Remove every item of ``other`` (``s -= other``), ending their schedules. O(M N)."""
@@ -893,8 +910,8 @@ class MemoryScheduledSet(MemoryTimeSortedSet[T]):
         now = self._now()
         self._return_expired(now)
         self._periodic[member] = (seconds, anchor, reschedule)
-        if member in self._held:
-            return False
+        if member in self._held and (reschedule == "ack" or member in self._scores):
+            return False  # its ack schedules the next run, or one is pending
         new = member not in self._scores
         self._put(member, now if first is None else first)
         return new

@@ -17,11 +17,16 @@ local function schedule_of(periodic, member)
 end
 
 -- The next due time after a run due at DUE, handed out (or acked) at NOW.
+-- Constant work whatever the gap: a due time so far from now that the grid
+-- due + k * every cannot be computed exactly (a score of -1e30, say) gives
+-- now + every, never a loop over the missed runs (it would hold the server
+-- for hours) nor a time many intervals late.
 local function next_due(due, every, anchor, now)
   if anchor == 'now' then return now + every end
   local k = math.max(1, math.floor((now - due) / every) + 1)
   local next = due + k * every
-  while next <= now do next = next + every end -- float rounding of k
+  if next <= now then next = next + every end -- float rounding of k
+  if next <= now or (due <= now and next > now + every) then next = now + every end
   return next
 end
 
