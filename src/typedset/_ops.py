@@ -90,8 +90,11 @@ Command: TypeAlias = "tuple[Arg, ...]"
 #: clock, a second run after a shortened deadline passed (or after another
 #: client removed the member) answers ``False`` ("absent, unchanged") for a
 #: member the first changed, and a reader between the two sees two deadlines.
-#: Its reads (``contains``, ``score``, ``size``, ``isdisjoint``, ``iterate``)
-#: only remove members that have expired, which a second run does again.
+#: Its reads (``contains``, ``score``, ``size``, ``isdisjoint``, ``iterate``,
+#: ``dead_letters``) only remove members that have expired, which a second run
+#: does again; its ``quarantine`` moves a member still there only once and
+#: records the bytes ``pop`` took again, the same letter (``requeue_dead`` and
+#: ``clear_dead_letters`` are writes, as on the sets).
 #: Every other operation is a write that is never re-sent once it may have
 #: reached the server; the README's retry table lists both.
 RESENDABLE = frozenset(
