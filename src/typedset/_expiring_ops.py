@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Generic, Literal, TypeVar, cast
 
@@ -338,7 +339,13 @@ class ExpiringOps(Generic[T]):
                 bad.append((raw, reason))
                 record += [raw, reason, deadline, mode]
         if record:
-            yield from self.one(self._call("quarantine", QUARANTINE, tuple(record), as_int))
+            call = self._call("quarantine", QUARANTINE, tuple(record), as_int)
+            if mode == "taken":
+                # Bytes pop removed are held by this caller alone: a task cancelled
+                # now must not lose them. One step, run to its end: EVAL, which
+                # needs no second step after a NOSCRIPT (a rare path: bytes are cheap).
+                call = replace(call, command=call.eval_command(), script=None, shield=True)
+            yield from self.one(call)
         return items, bad
 
     # --- dead letters ----------------------------------------------------------

@@ -214,7 +214,8 @@ class Call(Generic[R]):
     ``script`` is set for ``EVALSHA`` calls: on ``NOSCRIPT`` the same call
     is sent again as ``EVAL`` with the script's source. ``undo`` (blocking
     commands) is the command that puts back what a reply took, for a reply
-    that arrives after its caller was cancelled.
+    that arrives after its caller was cancelled. ``shield``: an asyncio
+    caller cancelled meanwhile does not stop the call (see :class:`Send`).
     """
 
     op: str
@@ -222,6 +223,7 @@ class Call(Generic[R]):
     parse: Callable[[object], R]
     script: Script | None = None
     undo: Callable[[object], Command | None] | None = None
+    shield: bool = False
 
     def eval_command(self) -> Command:
         """The ``EVAL`` form of an ``EVALSHA`` call."""
@@ -250,6 +252,11 @@ class Send:
     connection of its own, not the shared pipeline, whose other callers'
     replies would wait behind it. ``undo`` turns the first command's reply
     into the command that puts back what it took (see :class:`Call`).
+    ``shield``: the asyncio driver carries the step out even when its caller
+    is cancelled while it waits (the caller still gets ``CancelledError``):
+    for a step that saves what only this caller holds, such as the bytes of
+    an undecodable member ``ExpiringSet.pop`` removed, moving to the dead
+    letters.
     """
 
     commands: tuple[Command, ...]
@@ -260,6 +267,7 @@ class Send:
     after: tuple[Command, ...] = ()
     patience: float | None = None
     undo: Callable[[object], Command | None] | None = None
+    shield: bool = False
 
 
 @dataclass(slots=True)
@@ -286,7 +294,14 @@ def finish(call: Call[R], reply: object) -> R:
 
 def send(call: Call[Any], command: Command | None = None, wait: float | None = None) -> Send:
     """The step that sends ``call`` (or another command line of the same operation)."""
-    return Send((command or call.command,), call.op, _resendable(call.op), wait, undo=call.undo)
+    return Send(
+        (command or call.command,),
+        call.op,
+        _resendable(call.op),
+        wait,
+        undo=call.undo,
+        shield=call.shield,
+    )
 
 
 def _resendable(op: str) -> bool:

@@ -242,7 +242,8 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
 
         Atomic: two callers never get the same member. A member the codec
         cannot decode is moved to the dead letters (one more round trip, a
-        script) and :class:`~typedset.DecodeError`, carrying its bytes, is
+        script, carried out even when an asyncio task is cancelled while it
+        waits) and :class:`~typedset.DecodeError`, carrying its bytes, is
         raised; the next ``pop`` goes on with the next member.
         One round trip; O(log N).
         """

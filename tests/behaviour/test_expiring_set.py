@@ -8,6 +8,7 @@ clock decides there. The memory test starts a server of its own, so that
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import Flavour, Target, _settings_of
+from conftest import Flavour, Server, Target, _settings_of
 from typedset import (
     BytesCodec,
     DeadLetter,
@@ -696,3 +697,50 @@ def test_concurrent_adds_of_one_key_have_exactly_one_winner(
     won = [key for batch in wins for key in batch]
     assert sorted(won) == sorted(keys)  # none lost, none twice
     assert len(ExpiringSet(r, name, ttl=600)) == 300
+
+
+class _CancelsWhileFailing(JsonCodec):
+    """JSON; cancels the task decoding when it fails: the cancel lands on the move that follows."""
+
+    def loads(self, data: bytes) -> Any:
+        try:
+            return super().loads(data)
+        except Exception:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+            raise
+
+
+def test_a_pop_cancelled_after_its_reply_still_moves_the_undecodable_member(
+    server: Server, name: str
+) -> None:
+    """The bytes ``pop`` removed are held by the caller alone: its move to the dead letters
+    runs to its end even when the task is cancelled while waiting for it."""
+
+    async def main() -> None:
+        client = server.async_client()
+        try:
+            s = AsyncExpiringSet(client, name, ttl=60, serializer=_CancelsWhileFailing())
+            await s.add(1)
+            deadline = await s.expires_at(1)
+            assert deadline is not None
+            await client.zadd(name, {b"{bad": round(deadline * 1000) - 1})  # pop's pick
+            popping = asyncio.create_task(s.pop())
+            with pytest.raises(asyncio.CancelledError):
+                await popping
+            give_up = time.monotonic() + 10
+            while not await client.hexists(expiring_keys(name).dead, b"{bad"):
+                assert time.monotonic() < give_up, "the cancelled pop lost the undecodable member"
+                await asyncio.sleep(0.01)
+            assert [letter.raw for letter in await s.dead_letters()] == [b"{bad"]
+            assert await client.zscore(name, b"{bad") is None
+            assert await s.pop() == 1
+        finally:
+            await client.aclose()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
