@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Coroutine, Generator, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -96,6 +96,8 @@ class Wire:
     asking: ServerError | None = None
     patience: float | None = None
     undo: Callable[[object], Command | None] | None = None
+    #: Carried out even when the asyncio caller is cancelled meanwhile (see ``Send``).
+    shield: bool = False
 
 
 @dataclass(slots=True)
@@ -137,7 +139,7 @@ def exchange(send: Send) -> Primitive[list[object]]:
     after = send.after
     key = routing_key(commands[0])
     outcome = _outcome(
-        (yield Wire(key, commands + after, send.wait, None, send.patience, send.undo))
+        (yield Wire(key, commands + after, send.wait, None, send.patience, send.undo, send.shield))
     )
     if isinstance(outcome, list) and not any(_not_run(reply) for reply in outcome[: len(commands)]):
         if not after:
@@ -195,7 +197,9 @@ def exchange(send: Send) -> Primitive[list[object]]:
                 pauses += 1
                 yield Sleep(_backoff(pauses))
         retried = tuple(commands[i] for i in todo) + after
-        outcome = _outcome((yield Wire(key, retried, send.wait, asking, send.patience, send.undo)))
+        outcome = _outcome(
+            (yield Wire(key, retried, send.wait, asking, send.patience, send.undo, send.shield))
+        )
 
 
 def _not_run(reply: object) -> bool:
@@ -276,7 +280,10 @@ async def adrive(backend: AsyncBackend, flow: Flow[R]) -> R:
             answer: object = None
             if isinstance(step, Wire):
                 try:
-                    answer = await _wire(backend, step)
+                    if step.shield:  # a cancelled caller leaves it running to its end
+                        answer = await _shielded(_wire(backend, step))
+                    else:
+                        answer = await _wire(backend, step)
                 except LinkFailure as failure:
                     answer = failure
             elif isinstance(step, Refresh):
@@ -288,6 +295,18 @@ async def adrive(backend: AsyncBackend, flow: Flow[R]) -> R:
     except StopIteration as stop:
         result: R = stop.value
         return result
+
+
+#: Shielded steps still running: held here, since the event loop keeps only weak references.
+_SHIELDED: set[asyncio.Task[list[object]]] = set()
+
+
+async def _shielded(step: Coroutine[object, None, list[object]]) -> list[object]:
+    """``step``'s replies; a cancelled caller leaves it running to its end (see ``Send``)."""
+    task = asyncio.get_running_loop().create_task(step)
+    _SHIELDED.add(task)
+    task.add_done_callback(_SHIELDED.discard)
+    return await asyncio.shield(task)
 
 
 async def _wire(backend: AsyncBackend, wire: Wire) -> list[object]:

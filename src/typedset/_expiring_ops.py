@@ -1,21 +1,26 @@
 """Operations of ``ExpiringSet``, as calls and flows (see ``_ops.py``).
 
 The set is one ZSET at exactly its name, member -> deadline in whole
-milliseconds of the server's clock, and the name's kind marker. Every
-operation is one script of ``lua/expiring_*.lua`` (they share
-``lua/lib/expiring.lua``): each reads the clock, removes at most 1,000
-expired members (or the whole set when everything has expired), then does
-its work seeing only unexpired members; the writes keep the set's key TTL
-at its latest deadline. So no sweeper is needed and an abandoned set frees
-its memory by itself.
+milliseconds of the server's clock, the name's kind marker, and a HASH of
+dead letters (members that could not be decoded). Every operation is one
+script of ``lua/expiring_*.lua`` (they share ``lua/lib/expiring.lua``):
+each reads the clock, removes at most 1,000 expired members (or the whole
+set when everything has expired), then does its work seeing only unexpired
+members; the writes keep each key's TTL at the latest deadline it must
+outlive. So no sweeper is needed and an abandoned set frees its memory by
+itself.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Generic, Literal, TypeVar, cast
+
+import msgspec
 
 from . import _scripts as scripts
 from ._keys import EXPIRING_KIND, expiring_keys
@@ -29,6 +34,7 @@ from ._ops import (
     check_codec,
     check_score,
     encode,
+    hash_entries,
     ignore,
     pairs,
     run,
@@ -36,26 +42,37 @@ from ._ops import (
     script_call,
 )
 from ._scripts import Script
-from ._set_ops import check_items
+from ._set_ops import DeadLetter, check_items
 from .errors import DecodeError, EncodeError, NameClashError, TypedsetError
 from .protocols import Arg, Serializer
 
-__all__ = ["MAX_TTL", "Cursor", "ExpiringOps", "OnRefresh", "ttl_milliseconds"]
+__all__ = [
+    "MAX_TTL",
+    "Cursor",
+    "ExpiringDeadLetter",
+    "ExpiringOps",
+    "OnRefresh",
+    "ttl_milliseconds",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
+log = logging.getLogger("typedset")
 
 #: What adding a present, unexpired member does to its deadline.
 OnRefresh = Literal["keep", "refresh"]
 
 ADD = scripts.load("expiring_add")
 CLEAR = scripts.load("expiring_clear")
+CLEAR_DEAD = scripts.load("expiring_clear_dead")
 COMBINE = scripts.load("expiring_combine")
+DEAD_LETTERS = scripts.load("expiring_dead_letters")
 DISCARD = scripts.load("expiring_discard")
 LOOKUP = scripts.load("expiring_lookup")
 PAGE = scripts.load("expiring_page")
 POP = scripts.load("expiring_pop")
-RESTORE = scripts.load("expiring_restore")
+QUARANTINE = scripts.load("expiring_quarantine")
+REQUEUE_DEAD = scripts.load("expiring_requeue_dead")
 SIZE = scripts.load("expiring_size")
 TOUCH = scripts.load("expiring_touch")
 
@@ -68,6 +85,49 @@ _CLASH = re.compile(r"NAMECLASH (.+)$")
 
 #: Where an iteration stands: (deadline text, member) of the last member yielded.
 Cursor = tuple[str, bytes]
+
+
+class ExpiringDeadLetter(DeadLetter, frozen=True):
+    """A member an expiring set moved to its dead letters: a :class:`DeadLetter` whose
+    ``score`` is the deadline it had.
+
+    ``ExpiringSet.dead_letters()`` returns them; ``requeue_dead()`` adds them
+    back with a fresh deadline. A member lands here when it cannot be decoded
+    (``pop``, iteration). A plain value: reading its fields is no I/O.
+
+    ``raw``
+        The member's bytes, exactly as stored.
+    ``reason``
+        Why it was moved: the decoder's error.
+    ``score``
+        The deadline it had, in server time (Unix seconds, millisecond
+        precision); also readable as ``deadline``.
+    ``at``
+        When it was moved, in server time (Unix seconds, millisecond precision).
+    """
+
+    @property
+    def deadline(self) -> float:
+        """The deadline the member had (``score``), in server time. No I/O; O(1)."""
+        return self.score
+
+
+class _Record(msgspec.Struct):
+    reason: str
+    deadline: str
+    at: str
+
+
+_record_decoder = msgspec.json.Decoder(_Record)
+
+
+def _dead_letters(reply: object) -> list[ExpiringDeadLetter]:
+    letters: list[ExpiringDeadLetter] = []
+    for raw, record in hash_entries(reply):
+        parsed = _record_decoder.decode(as_bytes(record))
+        deadline, at = int(parsed.deadline) / 1000, int(parsed.at) / 1000
+        letters.append(ExpiringDeadLetter(as_bytes(raw), parsed.reason, deadline, at))
+    return sorted(letters, key=lambda letter: (letter.at, letter.raw))
 
 
 def ttl_milliseconds(ttl: object) -> int:
@@ -227,19 +287,16 @@ class ExpiringOps(Generic[T]):
     def pop(self) -> Flow[T]:
         """Remove and return the member with the soonest deadline; ``KeyError`` if none.
 
-        A member the codec cannot decode is put back with its deadline (one more
+        A member the codec cannot decode is recorded as a dead letter (one more
         round trip) and :class:`DecodeError` is raised: it is never dropped.
         """
         found = yield from self.one(self._call("pop", POP, (), pairs))
         if not found:
             raise KeyError(f"{self.keys.members}: pop from an empty set")
-        [(raw, deadline)] = found
-        try:
-            return self.codec.loads(raw)
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            yield from self.one(self._call("pop", RESTORE, (deadline, raw), as_int))
-            raise DecodeError(raw, reason) from exc
+        items, bad = yield from self._decode(found, "taken")
+        if bad:
+            raise DecodeError(*bad[0])
+        return items[0]
 
     def size(self) -> Flow[int]:
         return self.one(self._call("size", SIZE, (), as_int))
@@ -247,18 +304,58 @@ class ExpiringOps(Generic[T]):
     def page(self, cursor: Cursor | None) -> Flow[tuple[list[T], Cursor | None]]:
         """One page of iteration after ``cursor``; the next cursor is ``None`` at the end.
 
-        A member the codec cannot decode raises :class:`DecodeError` and stays
-        where it is (it expires like any other).
+        A member the codec cannot decode is moved to the dead letters and skipped.
         """
         after = ("", b"") if cursor is None else cursor
         found = yield from self.one(self._call("iterate", PAGE, (PAGE_SIZE, *after), pairs))
-        items: list[T] = []
-        for raw, _ in found:
-            try:
-                items.append(self.codec.loads(as_bytes(raw)))
-            except Exception as exc:
-                raise DecodeError(raw, f"{type(exc).__name__}: {exc}") from exc
+        items, _ = yield from self._decode(found, "seen")
         if len(found) < PAGE_SIZE:
             return items, None
         last_member, last_deadline = found[-1]
         return items, (last_deadline, last_member)
+
+    def _decode(
+        self, found: list[tuple[bytes, str]], mode: Literal["seen", "taken"]
+    ) -> Flow[tuple[list[T], list[tuple[bytes, str]]]]:
+        """Decoded members, and ``(raw, reason)`` of those moved to the dead letters.
+
+        ``mode`` tells ``expiring_quarantine.lua`` whether the members are
+        still in the set (iteration) or were removed (``pop``).
+        """
+        items: list[T] = []
+        bad: list[tuple[bytes, str]] = []
+        record: list[Arg] = []
+        for raw, deadline in found:
+            try:
+                items.append(self.codec.loads(raw))
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "typedset: %s: moving undecodable %r to the dead letters (%s)",
+                    self.keys.members,
+                    raw[:80],
+                    reason,
+                )
+                bad.append((raw, reason))
+                record += [raw, reason, deadline, mode]
+        if record:
+            call = self._call("quarantine", QUARANTINE, tuple(record), as_int)
+            if mode == "taken":
+                # Bytes pop removed are held by this caller alone: a task cancelled
+                # now must not lose them. One step, run to its end: EVAL, which
+                # needs no second step after a NOSCRIPT (a rare path: bytes are cheap).
+                call = replace(call, command=call.eval_command(), script=None, shield=True)
+            yield from self.one(call)
+        return items, bad
+
+    # --- dead letters ----------------------------------------------------------
+
+    def dead_letters(self) -> Flow[list[ExpiringDeadLetter]]:
+        return self.one(self._call("dead_letters", DEAD_LETTERS, (), _dead_letters))
+
+    def requeue_dead(self) -> Flow[int]:
+        args = (self.ttl, self.on_duplicate)
+        return self.one(self._call("requeue_dead", REQUEUE_DEAD, args, as_int))
+
+    def clear_dead_letters(self) -> Flow[int]:
+        return self.one(self._call("clear_dead_letters", CLEAR_DEAD, (), as_int))

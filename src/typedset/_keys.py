@@ -213,21 +213,24 @@ def stream_keys(name: str) -> StreamKeys:
 
 @dataclass(frozen=True, slots=True)
 class ExpiringKeys:
-    """Keys of one expiring set; both in one cluster slot.
+    """Keys of one expiring set; all in one cluster slot.
 
     ``members`` (a ZSET at exactly ``name``: member -> deadline in milliseconds
-    of server time) and ``kind``, the name's marker, which expires with it.
+    of server time), ``kind``, the name's marker, which expires with the
+    last of the others, and ``dead`` (HASH: member bytes -> why, deadline and
+    when), the members that could not be decoded.
     """
 
     members: str
     kind: str
+    dead: str
 
     @property
-    def script_keys(self) -> tuple[str, str]:
-        """The two keys every expiring-set script takes, in order."""
-        return (self.members, self.kind)
+    def script_keys(self) -> tuple[str, str, str]:
+        """The three keys every expiring-set script takes, in order."""
+        return (self.members, self.kind, self.dead)
 
 
 def expiring_keys(name: str) -> ExpiringKeys:
     check_name(name)
-    return ExpiringKeys(members=name, kind=_sibling(name, "kind"))
+    return ExpiringKeys(members=name, kind=_sibling(name, "kind"), dead=_sibling(name, "dead"))

@@ -90,8 +90,11 @@ Command: TypeAlias = "tuple[Arg, ...]"
 #: clock, a second run after a shortened deadline passed (or after another
 #: client removed the member) answers ``False`` ("absent, unchanged") for a
 #: member the first changed, and a reader between the two sees two deadlines.
-#: Its reads (``contains``, ``score``, ``size``, ``isdisjoint``, ``iterate``)
-#: only remove members that have expired, which a second run does again.
+#: Its reads (``contains``, ``score``, ``size``, ``isdisjoint``, ``iterate``,
+#: ``dead_letters``) only remove members that have expired, which a second run
+#: does again; its ``quarantine`` moves a member still there only once and
+#: records the bytes ``pop`` took again, the same letter (``requeue_dead`` and
+#: ``clear_dead_letters`` are writes, as on the sets).
 #: Every other operation is a write that is never re-sent once it may have
 #: reached the server; the README's retry table lists both.
 RESENDABLE = frozenset(
@@ -211,7 +214,8 @@ class Call(Generic[R]):
     ``script`` is set for ``EVALSHA`` calls: on ``NOSCRIPT`` the same call
     is sent again as ``EVAL`` with the script's source. ``undo`` (blocking
     commands) is the command that puts back what a reply took, for a reply
-    that arrives after its caller was cancelled.
+    that arrives after its caller was cancelled. ``shield``: an asyncio
+    caller cancelled meanwhile does not stop the call (see :class:`Send`).
     """
 
     op: str
@@ -219,6 +223,7 @@ class Call(Generic[R]):
     parse: Callable[[object], R]
     script: Script | None = None
     undo: Callable[[object], Command | None] | None = None
+    shield: bool = False
 
     def eval_command(self) -> Command:
         """The ``EVAL`` form of an ``EVALSHA`` call."""
@@ -247,6 +252,11 @@ class Send:
     connection of its own, not the shared pipeline, whose other callers'
     replies would wait behind it. ``undo`` turns the first command's reply
     into the command that puts back what it took (see :class:`Call`).
+    ``shield``: the asyncio driver carries the step out even when its caller
+    is cancelled while it waits (the caller still gets ``CancelledError``):
+    for a step that saves what only this caller holds, such as the bytes of
+    an undecodable member ``ExpiringSet.pop`` removed, moving to the dead
+    letters.
     """
 
     commands: tuple[Command, ...]
@@ -257,6 +267,7 @@ class Send:
     after: tuple[Command, ...] = ()
     patience: float | None = None
     undo: Callable[[object], Command | None] | None = None
+    shield: bool = False
 
 
 @dataclass(slots=True)
@@ -283,7 +294,14 @@ def finish(call: Call[R], reply: object) -> R:
 
 def send(call: Call[Any], command: Command | None = None, wait: float | None = None) -> Send:
     """The step that sends ``call`` (or another command line of the same operation)."""
-    return Send((command or call.command,), call.op, _resendable(call.op), wait, undo=call.undo)
+    return Send(
+        (command or call.command,),
+        call.op,
+        _resendable(call.op),
+        wait,
+        undo=call.undo,
+        shield=call.shield,
+    )
 
 
 def _resendable(op: str) -> bool:

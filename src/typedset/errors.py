@@ -60,8 +60,8 @@ class NameClashError(TypedsetError, ValueError):
 
     def __init__(self, name: str, found: str, wanted: str) -> None:
         super().__init__(
-            f"{name!r} is already a {found} on this server (its key marks it so); "
-            f"a {wanted} cannot share its keys: choose another name"
+            f"{name!r} is already {_article(found)} {found} on this server (its key marks it "
+            f"so); {_article(wanted)} {wanted} cannot share its keys: choose another name"
         )
         #: The collection name both use.
         self.name = name
@@ -69,6 +69,11 @@ class NameClashError(TypedsetError, ValueError):
         self.found = found
         #: The kind that asked for it.
         self.wanted = wanted
+
+
+def _article(kind: str) -> str:
+    """``"an"`` before a kind that starts with a vowel ("an expiring set"), else ``"a"``."""
+    return "an" if kind[:1].lower() in ("a", "e", "i", "o", "u") else "a"
 
 
 class DurabilityError(TypedsetError):

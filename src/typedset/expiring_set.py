@@ -4,8 +4,9 @@
 hand each call to a driver, a line each, as the sorted sets do. Every
 operation is one script (``_expiring_ops``) that first drops expired members
 (at most 1,000 per call, or the whole set at once when all have expired) on
-the server's clock. Costs are given as round trips and Redis time complexity
-(N members in the set, M in the call).
+the server's clock; ``^=`` then drops as many more as it adds. Costs are
+given as round trips and Redis time complexity (N members in the set, M in
+the call).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing_extensions import Self, TypeVar
 
 from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._durability import Durability
-from ._expiring_ops import ExpiringOps, OnRefresh
+from ._expiring_ops import ExpiringDeadLetter, ExpiringOps, OnRefresh
 from ._keys import EXPIRING_KIND
 from .errors import EncodeError
 from .protocols import AsyncClient, Serializer, SyncClient
 
-__all__ = ["AsyncExpiringSet", "ExpiringSet", "OnRefresh"]
+__all__ = ["AsyncExpiringSet", "ExpiringDeadLetter", "ExpiringSet", "OnRefresh"]
 
 #: The client flavour: ``SyncClient`` or ``AsyncClient``.
 C = TypeVar("C")
@@ -102,11 +103,22 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     (True, False)
 
     Keys, for the name ``seen``: the ZSET ``seen`` itself (member ->
-    deadline in milliseconds of server time) and the kind marker
-    ``{seen}:kind``. Both carry a key TTL of the latest deadline: a set
-    nobody uses any more disappears by itself. Expired members are removed
-    by the calls that touch the set, at most 1,000 per call (the whole set at
-    once when all have expired); no sweeper process.
+    deadline in milliseconds of server time), the kind marker
+    ``{seen}:kind`` and the dead letters ``{seen}:dead``. Each carries a key
+    TTL: the set its latest deadline, the dead letters no sooner than that
+    (nor than their own deadlines), the marker the later of the two. So a set
+    nobody uses any more disappears by itself, dead letters and all, and no
+    other kind of collection can take the name while any of its keys exists.
+    Expired members are removed by the calls that touch the set: up to
+    1,000 per call, and ``^=`` as many more as it adds (the whole set at once
+    when all have expired); no sweeper process.
+
+    Dead letters: a member the serializer cannot decode is never dropped.
+    ``pop`` moves it to the dead letters and raises
+    :class:`~typedset.DecodeError` (with its bytes); iteration moves it and
+    goes on. ``dead_letters()`` lists them, ``requeue_dead()`` adds them back
+    with a fresh deadline, ``clear_dead_letters()`` deletes them; ``clear()``
+    keeps them.
 
     Costs, for N members and M in the call (each call first removes up to
     1,000 expired members, O(log N) each, amortised over their adds):
@@ -116,6 +128,8 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     * ``update``, ``|=``, ``-=``: one round trip per 10,000 items; O(M log N)
     * ``isdisjoint``: one round trip; O(M log N)
     * iteration, in deadline order: one round trip per 500 members; O(N)
+    * ``dead_letters()``, ``requeue_dead()``, ``clear_dead_letters()``: one round
+      trip; O(D) for D dead letters (``requeue_dead``: O(D log N))
     * ``&=``: one round trip, atomic; O(N + M), plus O(log N) per member removed;
       ``^=``: one, atomic; O(M log N)
 
@@ -203,8 +217,9 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         self._flow(self._ops.remove(item))
 
     def clear(self) -> None:
-        """Remove every member (and the kind marker). One round trip; O(N).
+        """Remove every member; the dead letters stay. One round trip; O(N).
 
+        The kind marker goes too, unless dead letters remain.
         :class:`~typedset.NameClashError`, deleting nothing, when this set
         expired and another kind of collection has taken the name since.
         """
@@ -226,9 +241,10 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Remove and return the member with the soonest deadline; ``KeyError`` if none.
 
         Atomic: two callers never get the same member. A member the codec
-        cannot decode is put back with its deadline (one more round trip) and
-        :class:`~typedset.DecodeError`, carrying its bytes, is raised; a set
-        with ``serializer=BytesCodec()`` on the same name can discard it.
+        cannot decode is moved to the dead letters (one more round trip, a
+        script, carried out even when an asyncio task is cancelled while it
+        waits) and :class:`~typedset.DecodeError`, carrying its bytes, is
+        raised; the next ``pop`` goes on with the next member.
         One round trip; O(log N).
         """
         return self._flow(self._ops.pop())
@@ -260,12 +276,40 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """Unexpired members, soonest deadline first, in pages of 500 (one round trip each).
 
         A member present for the whole iteration with an unchanged deadline
-        is yielded exactly once. A member the codec cannot decode raises
-        :class:`~typedset.DecodeError` (it stays, and expires like the others;
-        ``ExpiringSet(r, name, serializer=BytesCodec(), ttl=...)`` can discard it).
+        is yielded exactly once. A member the codec cannot decode is moved to
+        the dead letters (one more round trip for its page) and skipped.
         N // 500 + 1 round trips; O(log N) per page plus O(1) per member.
         """
         return self._paged(self._ops.page)
+
+    # --- dead letters ----------------------------------------------------------
+
+    def dead_letters(self) -> list[ExpiringDeadLetter]:
+        """The members moved here because they could not be decoded, oldest move first.
+
+        Each has its bytes, the decoder's error, the deadline it had and when
+        it was moved. They stay until ``requeue_dead``, ``clear_dead_letters``
+        or the whole set expires (see the class docstring).
+        One round trip; O(D log D) for D dead letters.
+        """
+        return self._flow(self._ops.dead_letters())
+
+    def requeue_dead(self) -> int:
+        """Add every dead letter back with the deadline now + the set's ``ttl``; return how many.
+
+        As ``update`` of their bytes would (a present member keeps its deadline,
+        or gets the new one with ``on_duplicate="refresh"``): their old deadlines
+        may have passed while they waited, and a requeue loses nothing.
+        Atomic. One round trip; O(D log N) for D dead letters.
+        """
+        return self._flow(self._ops.requeue_dead())
+
+    def clear_dead_letters(self) -> int:
+        """Delete the dead letters; return 1 if there were any, else 0.
+
+        One round trip; O(D) for D dead letters.
+        """
+        return self._flow(self._ops.clear_dead_letters())
 
     # --- set algebra -------------------------------------------------------------
 
@@ -436,6 +480,15 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._paged(self._ops.page)
+
+    async def dead_letters(self) -> list[ExpiringDeadLetter]:
+        return await self._flow(self._ops.dead_letters())
+
+    async def requeue_dead(self) -> int:
+        return await self._flow(self._ops.requeue_dead())
+
+    async def clear_dead_letters(self) -> int:
+        return await self._flow(self._ops.clear_dead_letters())
 
     # The async twin also takes async iterables (another async set, say): read first.
 

@@ -10,7 +10,7 @@ patterns and a fixed list of commands:
   are escaped with a backslash. Listing the other keys one by one
   (``{name}:kind``, ``{name}:leased``, ...) works too, and leaves out the
   collections whose names start with ``{name}:`` (an expiring set has only
-  ``{name}:kind`` besides ``name``).
+  ``{name}:kind`` and ``{name}:dead`` besides ``name``).
 * commands: :data:`COMMANDS`, which are exactly the commands typedset's
   sources name (checked below; :data:`DURABILITY` is sent only when a
   collection asks for it), each of them needed by some operation (checked
@@ -107,6 +107,7 @@ COMMANDS = (
     "hset",
     "incr",
     "pexpireat",
+    "pttl",
     "sadd",
     "set",
     "sismember",
@@ -649,12 +650,18 @@ def run_expiring(client: Any, name: str) -> None:
         s.remove("c")
     assert s.pop() == "b"
 
-    # a member that does not decode: pop puts it back (with its deadline) and says so
+    # a member that does not decode: pop and iteration move it to the dead letters
+    as_json = ExpiringSet(client, name, serializer=JsonCodec(), ttl=60)
     s.add("not json")
     with pytest.raises(DecodeError):
-        ExpiringSet(client, name, serializer=JsonCodec(), ttl=60).pop()
+        as_json.pop()
+    assert "not json" not in s
+    assert [letter.raw for letter in s.dead_letters()] == [b"not json"]
+    assert s.requeue_dead() == 1
     assert "not json" in s
-    s.discard("not json")
+    assert list(as_json) == []  # "a" is not JSON either: both moved
+    assert s.clear_dead_letters() == 1
+    s.add("a")
 
     # set algebra: with items (the in-place forms are scripts), and the operators
     s |= {"x", "y"}
@@ -719,11 +726,17 @@ async def run_async_expiring(client: Any, name: str) -> None:
         await s.remove("c")
     assert await s.pop() == "b"
 
+    as_json = AsyncExpiringSet(client, name, serializer=JsonCodec(), ttl=60)
     await s.add("not json")
     with pytest.raises(DecodeError):
-        await AsyncExpiringSet(client, name, serializer=JsonCodec(), ttl=60).pop()
+        await as_json.pop()
+    assert not await s.contains("not json")
+    assert [letter.raw for letter in await s.dead_letters()] == [b"not json"]
+    assert await s.requeue_dead() == 1
     assert await s.contains("not json")
-    await s.discard("not json")
+    assert [item async for item in as_json] == []  # "a" is not JSON either: both moved
+    assert await s.clear_dead_letters() == 1
+    await s.add("a")
 
     await s.union_update({"x", "y"})
     await s.intersection_update({"a", "x", "y", "q"})
@@ -998,6 +1011,9 @@ def expiring_attempts(s: ExpiringSet[str]) -> Attempts:
         "&=": lambda: s.intersection_update(['"x"']),
         "in": lambda: '"y"' in s,
         "expires_at": lambda: s.expires_at('"x"'),
+        "dead_letters": lambda: s.dead_letters(),
+        "requeue_dead": lambda: s.requeue_dead(),
+        "clear_dead_letters": lambda: s.clear_dead_letters(),
         "len": lambda: len(s),
         "iteration": lambda: list(s),
     }
@@ -1050,6 +1066,9 @@ def async_expiring_attempts(loop: asyncio.AbstractEventLoop, s: AsyncExpiringSet
         "&=": in_loop(loop, lambda: s.intersection_update(['"x"'])),
         "in": in_loop(loop, lambda: s.contains('"y"')),
         "expires_at": in_loop(loop, lambda: s.expires_at('"x"')),
+        "dead_letters": in_loop(loop, lambda: s.dead_letters()),
+        "requeue_dead": in_loop(loop, lambda: s.requeue_dead()),
+        "clear_dead_letters": in_loop(loop, lambda: s.clear_dead_letters()),
         "len": in_loop(loop, lambda: s.size()),
         "iteration": in_loop(loop, iterate),
     }
@@ -1087,17 +1106,14 @@ def test_a_user_is_refused_a_collection_it_was_not_granted(
     ``another collection``: the user holds collection A's grant and uses B.
     ``some of its keys``: the user holds B's ZSET and kind marker (what
     adding with a score touches) but not its other keys: every script that
-    declares one of those is refused whole, before it runs. An expiring set has
-    no other keys: the user holds its ZSET but not its marker, which every one
-    of its scripts (and ``clear``) declares.
+    declares one of those is refused whole, before it runs: for an expiring
+    set, every one of its scripts, which all declare its dead letters.
     """
     mine, theirs = names("tagged")  # one slot: ``mine |= theirs`` is read on the server
     fill = {"set": fill_set, "stream": fill_stream, "expiring": fill_expiring}
     fill[kind](place.admin, theirs)
     if grant_of == "another collection":
         keys = key_patterns(mine)
-    elif kind == "expiring":
-        keys = [*key_patterns(mine), glob_escape(theirs)]
     else:
         keys = [*key_patterns(mine), glob_escape(theirs), glob_escape(stream_keys(theirs).kind)]
     user = place.grant(keys)

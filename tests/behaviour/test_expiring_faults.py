@@ -4,6 +4,12 @@ a read is retried. The proxy and the rules are ``test_faults.py``'s.
 ``touch`` is a write: each run sets now + ttl on the server's clock, so a
 second run after a shortened deadline passed would answer ``False`` for a
 member the first run changed (it was once re-sent as a lease's ``extend`` is).
+
+Dead letters: ``dead_letters`` is a read; ``requeue_dead`` and
+``clear_dead_letters`` are writes. The move of an undecodable member (the
+``quarantine`` script ``pop`` and iteration send after their own reply) is
+re-sent: its second run records nothing twice. A codec that arms the fault
+while it fails to decode puts the fault on exactly that move.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from test_faults import SOCKET_TIMEOUT, _sent_since
 from test_faults import proxy as proxy  # the fixture: a FaultProxy before the server
 
 from conftest import delete_collection
-from typedset import ExpiringSet
+from typedset import BytesCodec, DecodeError, ExpiringSet, StrCodec
 from typedset.aio import AsyncExpiringSet
 from typedset.testing import FaultProxy
 from typedset.testing.blocking import BlockingView
@@ -29,6 +35,8 @@ from typedset.testing.blocking import BlockingView
 #: Every test starts from these members, each with ``TTL`` seconds to live.
 MEMBERS = ["a", "b", "c"]
 TTL = 60
+#: Bytes the default codec (UTF-8 text) cannot decode.
+BAD = b"\xff"
 
 
 @dataclass
@@ -42,6 +50,8 @@ class Op:
     read: bool = False
     #: For reads: what the call returns.
     expect: object = None
+    #: Before the fault: one dead letter (``BAD``) besides the members.
+    dead: bool = False
 
 
 def _touched(s: Any) -> bool:
@@ -73,6 +83,25 @@ OPS = [
     Op("size", lambda s: len(s), read=True, expect=3),
     Op("isdisjoint", lambda s: s.isdisjoint(["zz"]), read=True, expect=True),
     Op("iterate", lambda s: list(iter(s)), read=True, expect=MEMBERS),  # no len() first
+    Op(
+        "dead_letters",
+        lambda s: [letter.raw for letter in s.dead_letters()],
+        read=True,
+        expect=[BAD],
+        dead=True,
+    ),
+    Op(
+        "requeue_dead",
+        lambda s: s.requeue_dead(),
+        lambda s: s.dead_letters() == [] and len(s) == len(MEMBERS) + 1,
+        dead=True,
+    ),
+    Op(
+        "clear_dead_letters",
+        lambda s: s.clear_dead_letters(),
+        lambda s: s.dead_letters() == [] and set(s) == set(MEMBERS),
+        dead=True,
+    ),
 ]
 
 
@@ -88,10 +117,11 @@ class Faulty:
             self.loop = asyncio.new_event_loop()
             self.client = redis.asyncio.Redis(host="127.0.0.1", port=proxy.port, **timeout)
 
-    def collection(self, name: str) -> Any:
+    def collection(self, name: str, serializer: Any = None) -> Any:
+        codec = {"serializer": serializer} if serializer is not None else {}
         if self.loop is None:
-            return ExpiringSet(self.client, name, ttl=TTL)
-        return BlockingView(AsyncExpiringSet(self.client, name, ttl=TTL), self.loop)
+            return ExpiringSet(self.client, name, ttl=TTL, **codec)
+        return BlockingView(AsyncExpiringSet(self.client, name, ttl=TTL, **codec), self.loop)
 
     def close(self) -> None:
         if self.loop is None:
@@ -106,6 +136,13 @@ def prefill(s: Any) -> None:
         s.add(member)
 
 
+def bury(faulty: Faulty, s: Any, name: str) -> None:
+    """Add ``BAD`` (through a bytes handle) and let iteration move it to the dead letters."""
+    faulty.collection(name, BytesCodec()).add(BAD)
+    assert list(s) == MEMBERS
+    assert [letter.raw for letter in s.dead_letters()] == [BAD]
+
+
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize("mode", ["cut", "stall"])
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
@@ -118,6 +155,9 @@ def test_a_lost_reply_never_runs_a_write_twice_and_a_read_is_retried(
         prefill(s)
         warm = faulty.collection(name + ":warm")  # connects, loads the script
         prefill(warm)
+        if op.dead:
+            bury(faulty, s, name)
+            bury(faulty, warm, name + ":warm")
         op.call(warm)
         delete_collection(plain, name + ":warm")
         start = len(proxy.commands)
@@ -136,5 +176,54 @@ def test_a_lost_reply_never_runs_a_write_twice_and_a_read_is_retried(
             assert len(sent) == 1, sent  # sent once, never again
             assert op.check(s), "the write took effect once"
         assert proxy.faults >= 1
+    finally:
+        faulty.close()
+
+
+class _ArmsWhileFailing(StrCodec):
+    """UTF-8 text; arms ``arm`` (the proxy's next fault) each time it fails to decode."""
+
+    def __init__(self, arm: Callable[[], None]) -> None:
+        self.arm = arm
+
+    def loads(self, data: bytes, /) -> str:
+        try:
+            return super().loads(data)
+        except UnicodeDecodeError:
+            self.arm()  # the next reply is the quarantine script's
+            raise
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("mode", ["cut", "stall"])
+@pytest.mark.parametrize("how", ["pop", "iterate"])
+def test_a_lost_reply_of_the_move_to_the_dead_letters_is_re_sent_and_records_it_once(
+    proxy: FaultProxy, plain: redis.Redis, name: str, flavour: str, mode: str, how: str
+) -> None:
+    faulty = Faulty(flavour, mode, proxy)
+    try:
+        arm = proxy.cut_next_reply if mode == "cut" else proxy.stall_next_reply
+        s = faulty.collection(name)
+        faulty.collection(name, BytesCodec()).add(BAD, ttl=TTL / 2)  # the soonest: pop's pick
+        prefill(s)
+        warm = faulty.collection(name + ":warm")  # connects, loads the scripts
+        faulty.collection(name + ":warm", BytesCodec()).add(BAD)
+        assert list(warm) == []
+        delete_collection(plain, name + ":warm")
+        arming = faulty.collection(name, _ArmsWhileFailing(arm))
+        assert arming.size() == len(MEMBERS) + 1  # its kind check done: one command per step
+        start = len(proxy.commands)
+        if how == "pop":
+            with pytest.raises(DecodeError) as raised:
+                arming.pop()
+            assert raised.value.raw == BAD
+        else:
+            assert list(iter(arming)) == MEMBERS  # no len() first
+        sent = _sent_since(proxy, start)
+        assert len(sent) == 3, [command[:2] for command in sent]  # pop or page, the move, again
+        assert proxy.faults >= 1
+        [letter] = s.dead_letters()  # recorded once: never lost, never twice
+        assert letter.raw == BAD
+        assert set(s) == set(MEMBERS)  # the members untouched
     finally:
         faulty.close()

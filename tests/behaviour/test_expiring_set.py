@@ -8,6 +8,7 @@ clock decides there. The memory test starts a server of its own, so that
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -17,9 +18,10 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import Flavour, Target, _settings_of
+from conftest import Flavour, Server, Target, _settings_of
 from typedset import (
     BytesCodec,
+    DeadLetter,
     DecodeError,
     Durability,
     EncodeError,
@@ -28,7 +30,7 @@ from typedset import (
     SortedSet,
 )
 from typedset._keys import EXPIRING_KIND, expiring_keys
-from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
+from typedset.expiring_set import AsyncExpiringSet, ExpiringDeadLetter, ExpiringSet
 from typedset.testing import PrivateServer
 from typedset.testing.blocking import BlockingView
 from typedset.testing.expiring_model import MemoryExpiringSet
@@ -195,24 +197,164 @@ def test_symmetric_difference_prunes_as_many_expired_members_as_it_adds(
     assert len(s) == 2501
 
 
-def test_an_undecodable_member_raises_and_stays(
+def _put_undecodable(r: redis.Redis, name: str, raw: bytes, at_ms: int) -> None:
+    """A foreign writer stores ``raw`` until ``at_ms``, before the latest deadline (TTLs hold)."""
+    r.zadd(name, {raw: at_ms})
+
+
+def test_pop_moves_an_undecodable_member_to_the_dead_letters(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
     s = build(flavour, r, name, ttl=60, serializer=JsonCodec())
     s.add(1)
     deadline = s.expires_at(1)
     assert deadline is not None
-    r.zadd(name, {b"{not json": round(deadline * 1000) - 1})  # the soonest deadline
+    at_ms = round(deadline * 1000) - 1
+    _put_undecodable(r, name, b"{not json", at_ms)  # the soonest deadline: pop's pick
     with pytest.raises(DecodeError) as raised:
-        list(s)
+        s.pop()
     assert raised.value.raw == b"{not json"
+    assert r.zscore(name, b"{not json") is None  # moved, not put back
+    [letter] = s.dead_letters()
+    assert isinstance(letter, ExpiringDeadLetter)
+    assert isinstance(letter, DeadLetter)  # one type of handling for every kind
+    assert letter.raw == b"{not json"
+    assert "JSONDecodeError" in letter.reason
+    assert letter.deadline == letter.score == at_ms / 1000
+    assert abs(letter.at - server_now(r)) < 5
+    assert len(s) == 1  # 1 member + 1 dead letter: nothing lost
+    assert s.pop() == 1  # the next pop goes on
+    assert s.dead_letters() == [letter]
+
+
+def test_iteration_moves_undecodable_members_and_goes_on(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=JsonCodec())
+    s.update(range(1200))  # three pages
+    deadline = s.expires_at(0)
+    assert deadline is not None
+    bad = [b"{bad", b"\xff"]
+    for i, raw in enumerate(bad):
+        _put_undecodable(r, name, raw, round(deadline * 1000) - 1 + i)
+    assert sorted(s) == list(range(1200))  # not blocked by the bad ones
+    assert sorted(letter.raw for letter in s.dead_letters()) == sorted(bad)
+    assert len(s) == 1200  # 1,200 members + 2 dead letters: nothing lost
+    assert r.zscore(name, b"{bad") is None
+
+
+def test_requeue_dead_adds_them_back_with_a_fresh_deadline(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=_RefusesToLoadBad())
+    s.add("bad", ttl=30)
+    s.add("good")
+    assert list(s) == ["good"]  # "bad" moved
+    assert [letter.raw for letter in s.dead_letters()] == [b'"bad"']
+    raw = build(flavour, r, name, ttl=60, serializer=BytesCodec())
+    before = server_now(r)
+    assert s.requeue_dead() == 1
+    assert s.dead_letters() == []
+    assert r.exists(expiring_keys(name).dead) == 0
+    back = raw.expires_at(b'"bad"')
+    assert back is not None
+    assert back >= before + 60 - EPS  # now + the set's ttl, not its old 30 s
+    assert back <= server_now(r) + 60 + EPS
+    assert s.requeue_dead() == 0  # nothing left
+
+
+@timed
+def test_requeue_dead_brings_back_a_letter_whose_old_deadline_has_passed(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=60, serializer=_RefusesToLoadBad())
+    s.add("good")
+    s.add("bad", ttl=1)
+    assert list(s) == ["good"]  # moved while its deadline was ahead
+    [letter] = s.dead_letters()
+    wait_past(r, letter.deadline + 0.01)
+    assert s.dead_letters() == [letter]  # kept: the set's latest deadline is later
+    assert s.requeue_dead() == 1
+    assert "bad" in s  # back, with a fresh deadline
+    assert len(s) == 2
+    assert s.pop() == "good"  # "bad" now expires after "good"
     with pytest.raises(DecodeError):
         s.pop()
-    assert r.zscore(name, b"{not json") == round(deadline * 1000) - 1  # put back as it was
-    assert len(s) == 2
-    raw = build(flavour, r, name, ttl=60, serializer=BytesCodec())
-    raw.discard(b"{not json")
-    assert s.pop() == 1
+    assert [letter.raw for letter in s.dead_letters()] == [b'"bad"']
+
+
+def test_clear_keeps_the_dead_letters_and_the_marker_protects_the_name(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    keys = expiring_keys(name)
+    s = build(flavour, r, name, ttl=60, serializer=_RefusesToLoadBad())
+    s.update(["bad", "good"])
+    assert list(s) == ["good"]
+    s.clear()
+    assert len(s) == 0
+    assert r.exists(name) == 0
+    assert [letter.raw for letter in s.dead_letters()] == [b'"bad"']
+    assert r.get(keys.kind) == EXPIRING_KIND.encode()  # no other kind shares {name}:dead
+    dead_at, kind_at = r.pexpiretime(keys.dead), r.pexpiretime(keys.kind)
+    assert 0 < dead_at <= kind_at
+    with pytest.raises(NameClashError):
+        SortedSet(r, name).add("x")
+    assert s.clear_dead_letters() == 1
+    assert s.clear_dead_letters() == 0
+    assert r.exists(name, keys.kind, keys.dead) == 0  # nothing left: the name is free
+    SortedSet(r, name).add("x")
+
+
+def test_the_dead_letters_expire_no_sooner_than_the_set(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    keys = expiring_keys(name)
+    s = build(flavour, r, name, ttl=60, serializer=_RefusesToLoadBad())
+    s.add("bad", ttl=30)
+    s.add("good", ttl=120)
+    assert list(s) == ["good"]
+    latest = r.pexpiretime(name)
+    assert r.pexpiretime(keys.dead) == latest == r.pexpiretime(keys.kind)
+    s.add("later", ttl=600)  # the set lives longer: so do its dead letters
+    latest = r.pexpiretime(name)
+    assert r.pexpiretime(keys.dead) == latest == r.pexpiretime(keys.kind)
+    s.discard("later")  # the set's TTL shortens; the dead letters keep theirs
+    assert r.pexpiretime(name) < latest
+    assert r.pexpiretime(keys.dead) == latest == r.pexpiretime(keys.kind)
+
+
+@timed
+def test_an_abandoned_set_frees_its_dead_letters_too(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    keys = expiring_keys(name)
+    s = build(flavour, r, name, ttl=0.3, serializer=_RefusesToLoadBad())
+    s.update(["bad", "good"])
+    assert list(s) == ["good"]
+    assert r.exists(name, keys.kind, keys.dead) == 3
+    give_up = time.monotonic() + 10
+    while r.exists(name, keys.kind, keys.dead) and time.monotonic() < give_up:
+        time.sleep(0.05)
+    assert r.exists(name, keys.kind, keys.dead) == 0
+
+
+@timed
+def test_a_stale_handle_never_reads_or_deletes_another_kinds_dead_letters(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build(flavour, r, name, ttl=0.05)
+    s.add("a")
+    wait_past(r, server_now(r) + 0.06)
+    assert len(s) == 0
+    taker = SortedSet(r, name, serializer=JsonCodec())
+    taker.add(1)
+    r.zadd(name, {b"{bad": -1})  # the head of its pending ZSET
+    with pytest.raises(DecodeError):
+        taker.pop()  # the sorted set's own dead letter, at {name}:dead
+    for call in (s.dead_letters, s.requeue_dead, s.clear_dead_letters):
+        with pytest.raises(NameClashError):
+            call()
+    assert [letter.raw for letter in taker.dead_letters()] == [b"{bad"]
 
 
 class _RefusesToLoadBad(JsonCodec):
@@ -225,23 +367,27 @@ class _RefusesToLoadBad(JsonCodec):
         return value
 
 
-def test_the_model_keeps_an_undecodable_member_as_the_real_set_does(
+def test_the_model_moves_an_undecodable_member_as_the_real_set_does(
     flavour: Flavour, r: redis.Redis, name: str
 ) -> None:
     real = build(flavour, r, name, ttl=600, serializer=_RefusesToLoadBad())
     model: Any = MemoryExpiringSet(ttl=600, serializer=_RefusesToLoadBad())
     for s in (real, model):
         s.add("bad", ttl=60)  # the soonest deadline: pop's first pick
+        s.add("worse", ttl=120)
         s.add("good")
         with pytest.raises(DecodeError) as popped:
             s.pop()
         assert popped.value.raw == b'"bad"'
-        with pytest.raises(DecodeError):
-            list(s)
-        assert len(s) == 2  # never dropped
-        assert "bad" in s
-        s.discard("bad")
-        assert s.pop() == "good"
+        assert len(s) == 2  # never dropped: "bad" is a dead letter
+        assert [letter.raw for letter in s.dead_letters()] == [b'"bad"']
+        assert s.requeue_dead() == 1
+        assert list(s) == ["worse", "good"]  # "bad" (a fresh deadline of 600 s) moved again
+        assert [letter.raw for letter in s.dead_letters()] == [b'"bad"']
+        s.clear()
+        assert s.dead_letters()[0].reason == "ValueError: no longer readable"
+        assert s.clear_dead_letters() == 1
+        assert s.dead_letters() == []
 
 
 def test_discard_remove_and_clear(flavour: Flavour, r: redis.Redis, name: str) -> None:
@@ -551,3 +697,50 @@ def test_concurrent_adds_of_one_key_have_exactly_one_winner(
     won = [key for batch in wins for key in batch]
     assert sorted(won) == sorted(keys)  # none lost, none twice
     assert len(ExpiringSet(r, name, ttl=600)) == 300
+
+
+class _CancelsWhileFailing(JsonCodec):
+    """JSON; cancels the task decoding when it fails: the cancel lands on the move that follows."""
+
+    def loads(self, data: bytes) -> Any:
+        try:
+            return super().loads(data)
+        except Exception:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+            raise
+
+
+def test_a_pop_cancelled_after_its_reply_still_moves_the_undecodable_member(
+    server: Server, name: str
+) -> None:
+    """The bytes ``pop`` removed are held by the caller alone: its move to the dead letters
+    runs to its end even when the task is cancelled while waiting for it."""
+
+    async def main() -> None:
+        client = server.async_client()
+        try:
+            s = AsyncExpiringSet(client, name, ttl=60, serializer=_CancelsWhileFailing())
+            await s.add(1)
+            deadline = await s.expires_at(1)
+            assert deadline is not None
+            await client.zadd(name, {b"{bad": round(deadline * 1000) - 1})  # pop's pick
+            popping = asyncio.create_task(s.pop())
+            with pytest.raises(asyncio.CancelledError):
+                await popping
+            give_up = time.monotonic() + 10
+            while not await client.hexists(expiring_keys(name).dead, b"{bad"):
+                assert time.monotonic() < give_up, "the cancelled pop lost the undecodable member"
+                await asyncio.sleep(0.01)
+            assert [letter.raw for letter in await s.dead_letters()] == [b"{bad"]
+            assert await client.zscore(name, b"{bad") is None
+            assert await s.pop() == 1
+        finally:
+            await client.aclose()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()

@@ -10,8 +10,8 @@ import redis
 import redis.asyncio
 from typing_extensions import assert_type
 
-from typedset import MsgspecCodec, OnRefresh
-from typedset.expiring_set import AsyncExpiringSet, ExpiringSet
+from typedset import DeadLetter, MsgspecCodec, OnRefresh
+from typedset.expiring_set import AsyncExpiringSet, ExpiringDeadLetter, ExpiringSet
 from typedset.testing.expiring_model import AsyncMemoryExpiringSet, MemoryExpiringSet
 
 
@@ -41,6 +41,16 @@ def blocking(r: redis.Redis) -> None:
     assert_type(refresh, ExpiringSet[str])
     policy: OnRefresh = "keep"  # the public alias of on_duplicate's choices
     assert_type(ExpiringSet(r, "first-seen", ttl=60, on_duplicate=policy), ExpiringSet[str])
+    letters = tasks.dead_letters()
+    assert_type(letters, list[ExpiringDeadLetter])
+    letter = letters[0]
+    assert_type(letter.raw, bytes)
+    assert_type(letter.deadline, float)
+    assert_type(letter.score, float)
+    generic: DeadLetter = letter  # handled as every kind's dead letters are
+    assert_type(generic.at, float)
+    assert_type(tasks.requeue_dead(), int)
+    assert_type(tasks.clear_dead_letters(), int)
 
 
 async def asynchronous(ar: redis.asyncio.Redis) -> None:
@@ -54,6 +64,9 @@ async def asynchronous(ar: redis.asyncio.Redis) -> None:
     assert_type(seen.__aiter__(), AsyncIterator[str])
     tasks = AsyncExpiringSet(ar, "tasks", serializer=MsgspecCodec(Task), ttl=60)
     assert_type(await tasks.pop(), Task)
+    assert_type(await tasks.dead_letters(), list[ExpiringDeadLetter])
+    assert_type(await tasks.requeue_dead(), int)
+    assert_type(await tasks.clear_dead_letters(), int)
 
 
 async def models() -> None:
@@ -63,3 +76,5 @@ async def models() -> None:
     tasks = AsyncMemoryExpiringSet(serializer=MsgspecCodec(Task), ttl=60)
     assert_type(tasks, AsyncMemoryExpiringSet[Task])
     assert_type(await tasks.add(Task(1)), bool)
+    assert_type(seen.dead_letters(), list[ExpiringDeadLetter])
+    assert_type(await tasks.requeue_dead(), int)

@@ -2,11 +2,12 @@
 -- uses: expiring
 -- KEYS[1]  the set ZSET (member -> deadline, ms of server time)
 -- KEYS[2]  the kind marker STRING
+-- KEYS[3]  the dead-letter HASH (see lib/expiring.lua)
 -- ARGV[1]  ttl in milliseconds, >= 1
 -- ARGV[2]  "refresh" to give present members the new deadline, "keep" to leave them
 -- ARGV[3..] members
 -- Returns  how many members were absent or expired (now added).
-local set, kind, now, clash = open_expiring()
+local set, kind, dead, now, clash = open_expiring()
 if clash then return clash end
 claim_kind(kind)
 local deadline = ms_text(now + tonumber(ARGV[1]))
@@ -25,5 +26,5 @@ for i = 3, #ARGV do
   end
 end
 in_chunks('ZADD', set, writes)
-settle(set, kind)
+settle(set, kind, dead, now)
 return added

@@ -2,12 +2,13 @@
 -- uses: expiring
 -- KEYS[1]  the set ZSET (member -> deadline, ms of server time)
 -- KEYS[2]  the kind marker STRING
+-- KEYS[3]  the dead-letter HASH (see lib/expiring.lua)
 -- ARGV[1]  "and": keep only the listed members; "xor": remove the listed members
 --          present, add (deadline now + ttl) the listed ones absent
 -- ARGV[2]  ttl in milliseconds, >= 1 (for "xor")
 -- ARGV[3..] members
 -- Returns  the number of unexpired members left.
-local set, kind, now, clash = open_expiring()
+local set, kind, dead, now, clash = open_expiring()
 if clash then return clash end
 local listed = {}
 for i = 3, #ARGV do listed[ARGV[i]] = true end
@@ -40,5 +41,5 @@ else
   -- beyond the PRUNE that open_expiring removed (the added are unexpired).
   remove_expired(set, now, #writes / 2 - PRUNE)
 end
-settle(set, kind)
+settle(set, kind, dead, now)
 return redis.call('ZCOUNT', set, '(' .. ms_text(now), '+inf')

@@ -2,10 +2,11 @@
 -- uses: expiring
 -- KEYS[1]  the set ZSET (member -> deadline, ms of server time)
 -- KEYS[2]  the kind marker STRING
+-- KEYS[3]  the dead-letter HASH (see lib/expiring.lua)
 -- ARGV[1..] members
 -- Returns  for each member, its deadline in ms of server time if present and unexpired,
 --          else nil.
-local set, _, now, clash = open_expiring()
+local set, _, _, now, clash = open_expiring()
 if clash then return clash end
 local found = {}
 for i = 1, #ARGV do

@@ -2,7 +2,8 @@
 -- uses: expiring
 -- KEYS[1]  the set ZSET (member -> deadline, ms of server time)
 -- KEYS[2]  the kind marker STRING
+-- KEYS[3]  the dead-letter HASH (see lib/expiring.lua)
 -- Returns  the number of members whose deadline is after now.
-local set, _, now, clash = open_expiring()
+local set, _, _, now, clash = open_expiring()
 if clash then return clash end
 return redis.call('ZCOUNT', set, '(' .. ms_text(now), '+inf')

@@ -16,6 +16,12 @@ by two milliseconds: deadlines (whole milliseconds) made by different calls
 then differ on both sides in the same direction, and the iteration order
 (deadline, then member bytes) is compared exactly. Deadlines themselves
 (``expires_at``) are compared within a minute.
+
+Dead letters: a rule adds bytes the codec cannot decode (through a
+``BytesCodec`` handle on the same name, so the key TTLs stay right), for
+``pop`` (``DecodeError`` with those bytes, on both sides), iteration (which
+moves them), ``dead_letters``, ``requeue_dead`` and ``clear_dead_letters``
+to meet.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from .._keys import EXPIRING_KIND, expiring_keys
-from ..expiring_set import AsyncExpiringSet, ExpiringSet
+from ..codecs import BytesCodec
+from ..errors import DecodeError
+from ..expiring_set import AsyncExpiringSet, ExpiringSet, OnRefresh
 from ..protocols import AsyncClient, SyncClient
 from .blocking import BlockingView
 from .expiring_model import MemoryExpiringSet
@@ -36,22 +44,42 @@ from .machine import Comparison, items
 
 __all__ = ["expiring_set_machine"]
 
-#: The set's latest deadline, its key's PEXPIRETIME, its marker and the marker's, at once.
+#: The set's latest deadline, its key's PEXPIRETIME, its marker and the marker's, and the
+#: dead letters' PEXPIRETIME, at once.
 _KEYS_STATE = """
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 return {last[2] or '', tostring(redis.call('PEXPIRETIME', KEYS[1])),
-        redis.call('GET', KEYS[2]) or '', tostring(redis.call('PEXPIRETIME', KEYS[2]))}
+        redis.call('GET', KEYS[2]) or '', tostring(redis.call('PEXPIRETIME', KEYS[2])),
+        tostring(redis.call('PEXPIRETIME', KEYS[3]))}
 """
+#: Bytes the default codec (UTF-8 text) cannot decode.
+undecodable = st.sampled_from([b"\xff", b"caf\xe9", b"\x80tail"])
 
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _outcome(call: Callable[[], Any]) -> tuple[str, Any]:
+    """What a call did, comparable across real and model: its result or its error."""
+    try:
+        return "returned", call()
+    except KeyError:
+        return "KeyError", None
+    except DecodeError as exc:
+        return "DecodeError", exc.raw
+
+
+def _letters(letters: Sequence[Any]) -> list[tuple[bytes, str]]:
+    """Dead letters as (raw, reason), by raw: their times differ by milliseconds between sides."""
+    return sorted((letter.raw, letter.reason) for letter in letters)
+
+
 #: A time to live that ends at once (then waited out) or long after the run; None: the default.
 _SHORT = 0.001
-ttls = st.sampled_from([None, _SHORT, 3600.0, 7200.0])
-long_ttls = st.sampled_from([3600.0, 7200.0])
+_LONG = (3600.0, 7200.0)
+ttls = st.sampled_from([None, _SHORT, *_LONG])
+long_ttls = st.sampled_from(_LONG)
 #: How far apart the two sides' deadlines may be, in seconds.
 _SLACK = 60.0
 #: How long the machine lets the server's clock run after each write, in seconds.
@@ -81,7 +109,8 @@ def expiring_set_machine(
         def teardown(self) -> None:
             if hasattr(self, "real"):
                 self.real.clear()
-                self.client.execute_command("DEL", expiring_keys(self.name).kind)
+                keys = expiring_keys(self.name)
+                self.client.execute_command("DEL", keys.kind, keys.dead)
                 del self.real  # the base teardown would ask it for dead letters
             super().teardown()
 
@@ -115,7 +144,51 @@ def expiring_set_machine(
 
         @rule()
         def pop(self) -> None:
-            self.agree(lambda s: s.pop())
+            expected = _outcome(lambda: self.model.pop())
+            got = _outcome(lambda: self.real.pop())
+            assert got == expected, (got, expected)
+            self.wait_past(_STEP)
+
+        @rule(raw=undecodable, ttl=st.sampled_from([1800.0, *_LONG]), then_pop=st.booleans())
+        def store_undecodable(self, raw: bytes, ttl: float, then_pop: bool) -> None:
+            """A foreign writer adds bytes the codec cannot read (as ``add`` would).
+
+            With ``then_pop``, a ``pop`` follows in the same step (before the
+            invariants' iteration moves them): with the shortest ttl, it meets them.
+            """
+            model: Any = self.model
+            policy: OnRefresh = "refresh" if model._refresh else "keep"
+            raw_view = ExpiringSet(
+                self.client, self.name, serializer=BytesCodec(), ttl=ttl, on_duplicate=policy
+            )
+            raw_view.add(raw)
+            deadline = raw_view.expires_at(raw)
+            assert deadline is not None
+            now = model._now()  # the real add's clock reading, give or take: the same rule
+            live = model._live(raw, now)
+            if model._refresh or not live:
+                model._deadlines[raw] = round(deadline * 1000)
+            model._keep_dead(now)
+            self.wait_past(_STEP)
+            if then_pop:
+                self.pop()
+
+        @rule()
+        def requeue_dead(self) -> None:
+            self.agree(lambda s: s.requeue_dead())
+
+        @rule()
+        def clear_dead_letters(self) -> None:
+            self.agree(lambda s: s.clear_dead_letters())
+
+        def same_dead_letters(self) -> None:
+            """The same dead letters: bytes and reasons, deadlines within the slack."""
+            expected, got = self.model.dead_letters(), self.real.dead_letters()
+            assert _letters(got) == _letters(expected), (got, expected)
+            for mine, theirs in zip(
+                sorted(got, key=lambda d: d.raw), sorted(expected, key=lambda d: d.raw), strict=True
+            ):
+                self.close_deadlines(mine.deadline, theirs.deadline)
 
         @rule(batch=st.lists(items, max_size=6))
         def union_update(self, batch: list[str]) -> None:
@@ -157,27 +230,39 @@ def expiring_set_machine(
         def same_members_in_the_same_order(self) -> None:
             if hasattr(self, "real"):
                 assert len(self.real) == len(self.model)
-                assert list(self.real) == list(self.model)
+                assert list(self.real) == list(self.model)  # moves the undecodable ones
+                self.same_dead_letters()
 
         @invariant()
         def the_keys_expire_with_the_latest_deadline(self) -> None:
-            """The set's key and its kind marker expire exactly at its latest deadline.
+            """The set's key expires exactly at its latest deadline; the dead letters
+            no sooner; the kind marker with the later of the two.
 
             Never later (an abandoned set must go) and never sooner (a live member
-            would go with it), after every kind of write. Read in one script, so
-            both keys are seen at one instant of the server's clock.
+            would go with it), after every kind of write; the marker protects the
+            name while any key exists. Read in one script, so every key is seen at
+            one instant of the server's clock.
             """
             if not hasattr(self, "real"):
                 return
             keys = expiring_keys(self.name)
-            reply = self.client.execute_command("EVAL", _KEYS_STATE, 2, keys.members, keys.kind)
+            reply = self.client.execute_command(
+                "EVAL", _KEYS_STATE, 3, keys.members, keys.kind, keys.dead
+            )
             assert isinstance(reply, list | tuple), reply
-            last, set_at, kind, kind_at = (_text(part) for part in cast("Sequence[object]", reply))
-            if last == "":  # no set: no marker either
+            last, set_at, kind, kind_at, dead_at = (
+                _text(part) for part in cast("Sequence[object]", reply)
+            )
+            if last != "":
+                assert int(float(last)) == int(set_at), reply
+            if dead_at != "-2":
+                assert int(dead_at) > 0, reply  # dead letters always expire
+                assert last == "" or int(dead_at) >= int(set_at), reply
+            if last == "" and dead_at == "-2":  # no set, no dead letters: no marker either
                 assert (kind, set_at, kind_at) == ("", "-2", "-2"), reply
             else:
                 assert kind == EXPIRING_KIND, reply
-                assert int(float(last)) == int(set_at) == int(kind_at), reply
+                assert int(kind_at) == max(int(set_at), int(dead_at)), reply
 
         # Real and model both use the server's clock, the model first: a real
         # deadline is never sooner than the model's.

@@ -7,7 +7,11 @@ for the server's clock, in Unix seconds; deadlines are whole milliseconds,
 as on the server (``floor(clock() * 1000) + ttl`` in milliseconds), and a
 member whose deadline is ``<= now`` has expired: every method treats it as
 absent. Members are kept encoded, exactly as Redis keeps them, and iterate
-in deadline order, then by their bytes, the way a ZSET orders them.
+in deadline order, then by their bytes, the way a ZSET orders them. A member
+the serializer cannot decode goes to the dead letters (``pop`` raises
+:class:`~typedset.DecodeError` after the move, iteration skips it); they go
+when the clock passes the latest deadline the set had since one was moved,
+as the real set's dead-letter key expires.
 
 >>> now = [1000.0]
 >>> seen = MemoryExpiringSet(ttl=60, clock=lambda: now[0])
@@ -40,7 +44,7 @@ from typing_extensions import Self, TypeVar
 from .._base import default_codec, share_docs
 from .._durability import Durability
 from ..errors import DecodeError, EncodeError
-from ..expiring_set import OnRefresh
+from ..expiring_set import ExpiringDeadLetter, OnRefresh
 from ..protocols import Serializer
 from .model import MemoryCollection, encode_with
 
@@ -119,6 +123,9 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         self._ttl = _milliseconds(ttl)
         self._refresh = on_duplicate == "refresh"
         self._deadlines: dict[bytes, int] = {}
+        #: member -> (reason, deadline, moved at) in ms; kept while the clock is <= _dead_until.
+        self._dead: dict[bytes, tuple[str, int, int]] = {}
+        self._dead_until = 0
 
     # --- internals -------------------------------------------------------------
 
@@ -140,7 +147,36 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
             added += not live
             if self._refresh or not live:
                 self._deadlines[member] = now + ttl
+        self._keep_dead(now)
         return added
+
+    def _letters(self, now: int) -> dict[bytes, tuple[str, int, int]]:
+        """The dead letters, forgotten once their key would have expired."""
+        if self._dead and now > self._dead_until:
+            self._dead.clear()
+        return self._dead
+
+    def _keep_dead(self, now: int) -> None:
+        """After a write: dead letters live at least as long as the set's latest deadline."""
+        if self._letters(now):
+            live = [d for d in self._deadlines.values() if d > now]
+            self._dead_until = max(self._dead_until, *live, 0)
+
+    def _bury(self, member: bytes, deadline: int, reason: str, now: int) -> None:
+        self._letters(now)[member] = (reason, deadline, now)
+        self._dead_until = max(self._dead_until, deadline)
+        self._keep_dead(now)
+
+    def _decoded(self, order: list[tuple[int, bytes]], now: int) -> list[T]:
+        """``order``'s members decoded; the undecodable ones moved to the dead letters."""
+        items: list[T] = []
+        for deadline, member in order:
+            try:
+                items.append(self._decode(member))
+            except DecodeError as exc:
+                self._deadlines.pop(member, None)
+                self._bury(member, deadline, exc.reason, now)
+        return items
 
     def _encodable(self, items: Iterable[object]) -> list[bytes]:
         members: list[bytes] = []
@@ -186,6 +222,7 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         if not self._live(member, now):
             return False
         self._deadlines[member] = now + milliseconds
+        self._keep_dead(now)
         return True
 
     def expires_at(self, item: T) -> float | None:
@@ -208,7 +245,7 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
             raise KeyError(item)
 
     def clear(self) -> None:
-        """Remove every member. O(1)."""
+        """Remove every member; the dead letters stay. O(1)."""
         self._deadlines.clear()
 
     def contains(self, item: T) -> bool:
@@ -226,10 +263,13 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         live = [(d, m) for m, d in self._deadlines.items() if d > now]
         if not live:
             raise KeyError("pop from an empty set")
-        _, member = min(live)
-        item = self._decode(member)  # an undecodable member stays, as in the real set
+        deadline, member = min(live)
         del self._deadlines[member]
-        return item
+        try:
+            return self._decode(member)
+        except DecodeError as exc:
+            self._bury(member, deadline, exc.reason, now)
+            raise
 
     def isdisjoint(self, other: Iterable[object]) -> bool:
         """Whether no item of ``other`` is present. O(M)."""
@@ -252,7 +292,28 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         """Unexpired members, soonest deadline first (then by bytes). O(N log N)."""
         now = self._now()
         order = sorted((d, m) for m, d in self._deadlines.items() if d > now)
-        return iter([self._decode(member) for _, member in order])
+        return iter(self._decoded(order, now))
+
+    def dead_letters(self) -> list[ExpiringDeadLetter]:
+        """The members moved here as undecodable, oldest move first. O(D log D)."""
+        letters = [
+            ExpiringDeadLetter(member, reason, deadline / 1000, at / 1000)
+            for member, (reason, deadline, at) in self._letters(self._now()).items()
+        ]
+        return sorted(letters, key=lambda letter: (letter.at, letter.raw))
+
+    def requeue_dead(self) -> int:
+        """Add every dead letter back with the deadline now + the set's ``ttl``; how many. O(D)."""
+        members = list(self._letters(self._now()))
+        self._dead.clear()
+        self._add_members(members, self._ttl)
+        return len(members)
+
+    def clear_dead_letters(self) -> int:
+        """Delete the dead letters; 1 if there were any, else 0. O(1)."""
+        had = bool(self._letters(self._now()))
+        self._dead.clear()
+        return int(had)
 
     def union_update(self, other: Iterable[T]) -> None:
         """Add every item of ``other`` with the set's ``ttl``. O(M)."""
@@ -281,6 +342,7 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
                 del self._deadlines[member]
             else:
                 self._deadlines[member] = now + self._ttl
+        self._keep_dead(now)
 
     @classmethod
     def _from_iterable(cls, it: Iterable[S]) -> set[S]:
@@ -450,6 +512,15 @@ class AsyncMemoryExpiringSet(Generic[T]):
 
     def __aiter__(self) -> AsyncIterator[T]:
         return _each(list(self._model))
+
+    async def dead_letters(self) -> list[ExpiringDeadLetter]:
+        return self._model.dead_letters()
+
+    async def requeue_dead(self) -> int:
+        return self._model.requeue_dead()
+
+    async def clear_dead_letters(self) -> int:
+        return self._model.clear_dead_letters()
 
     async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
         self._model.union_update(await _collect(other))

@@ -28,3 +28,7 @@ async def misuse(r: redis.Redis, ar: redis.asyncio.Redis) -> None:
     seen = AsyncExpiringSet(ar, "w", ttl=60)
     len(seen)  # E: arg-type reportArgumentType
     MemoryExpiringSet(ttl=60).add(5)  # E: arg-type reportArgumentType
+    tasks.requeue_dead(ttl=60)  # E: call-arg reportCallIssue
+    letter = tasks.dead_letters()[0]
+    letter.deadline = 1.0  # E: misc reportAttributeAccessIssue
+    raw: str = letter.raw  # E: assignment reportAssignmentType

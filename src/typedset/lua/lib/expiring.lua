@@ -1,10 +1,14 @@
 -- lib/expiring: what every ExpiringSet script shares (prepended by "-- uses: expiring").
--- Every ExpiringSet script takes the same two keys, in one cluster slot:
+-- Every ExpiringSet script takes the same three keys, in one cluster slot:
 --   KEYS[1] the set: a ZSET at exactly the collection's name, member -> deadline in
---           whole milliseconds of server time; KEYS[2] the name's kind marker STRING.
+--           whole milliseconds of server time; KEYS[2] the name's kind marker STRING;
+--   KEYS[3] the dead letters: a HASH, member bytes -> JSON {reason, deadline, at}
+--           (both in ms of server time) of members that could not be decoded.
 -- A member whose deadline is <= now has expired: no script counts, returns or keeps
--- it. Expired members go lazily, PRUNE at most per call; the set and its marker carry
--- a key TTL (PEXPIREAT) of the latest deadline, so an abandoned set frees itself.
+-- it. Expired members go lazily, PRUNE at most per call. Every key carries a key TTL
+-- (PEXPIREAT), so an abandoned set frees itself: the set its latest deadline, the
+-- dead letters the latest of that and their own deadlines, the marker the later of
+-- the two (it protects the name while any key of the set exists).
 -- uses: clock, chunks
 
 -- Expired members one call removes at most (bounded work per call).
@@ -27,8 +31,11 @@ local function ms_text(ms)
   return string.format('%.0f', ms)
 end
 
--- Delete the kind marker if it is ours (claim_name leaves one for a set never filled).
-local function forget_kind(kind)
+-- Delete the kind marker if it is ours (claim_name leaves one for a set never filled),
+-- unless dead letters remain: the marker outlives them, so that no other kind of
+-- collection takes the name and shares the dead-letter key.
+local function forget_kind(kind, dead)
+  if redis.call('EXISTS', dead) == 1 then return end
   if redis.call('GET', kind) == expiring_kind() then redis.call('DEL', kind) end
 end
 
@@ -44,32 +51,39 @@ end
 -- Remove up to PRUNE expired members; the whole set (one UNLINK) when its latest
 -- deadline has passed. Every script calls this first; it never changes the latest
 -- deadline of what remains, so the key TTL stays right.
-local function prune(set, kind, now)
+local function prune(set, kind, dead, now)
   local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
   if #last == 0 then
-    forget_kind(kind)
+    forget_kind(kind, dead)
     return
   end
   if tonumber(last[2]) <= now then
     redis.call('UNLINK', set)
-    forget_kind(kind)
+    forget_kind(kind, dead)
     return
   end
   remove_expired(set, now, PRUNE)
 end
 
--- The start of every ExpiringSet script: its keys and the time, after pruning; or,
--- when the name's marker says another kind of collection holds it (ours expired and
--- another took the name), a NAMECLASH error reply to return, with nothing changed.
--- local set, kind, now, clash = open_expiring(); if clash then return clash end
-local function open_expiring()
+-- The NAMECLASH error reply when the name's marker says another kind of collection
+-- holds it (ours expired and another took the name), else nil.
+local function name_clash()
   local found = redis.call('GET', KEYS[2])
   if found and found ~= expiring_kind() then
-    return KEYS[1], KEYS[2], 0, redis.error_reply('NAMECLASH ' .. found)
+    return redis.error_reply('NAMECLASH ' .. found)
   end
+  return nil
+end
+
+-- The start of every ExpiringSet script: its keys and the time, after pruning; or,
+-- on a name clash (see name_clash), the error reply to return, with nothing changed.
+-- local set, kind, dead, now, clash = open_expiring(); if clash then return clash end
+local function open_expiring()
+  local clash = name_clash()
+  if clash then return KEYS[1], KEYS[2], KEYS[3], 0, clash end
   local now = now_ms()
-  prune(KEYS[1], KEYS[2], now)
-  return KEYS[1], KEYS[2], now, nil
+  prune(KEYS[1], KEYS[2], KEYS[3], now)
+  return KEYS[1], KEYS[2], KEYS[3], now, nil
 end
 
 -- The deadline of MEMBER if it is present and unexpired, else nil.
@@ -85,17 +99,38 @@ local function claim_kind(kind)
   if not redis.call('GET', kind) then redis.call('SET', kind, expiring_kind()) end
 end
 
--- After a write: the set and its marker expire with the latest deadline, or go
--- when the set is empty. A marker lost while the set lives (evicted under a
--- volatile-* maxmemory policy) is put back, so no other kind can take the name.
-local function settle(set, kind)
+-- Record MEMBER (deadline DEADLINE, ms) as a dead letter; the dead-letter key lives
+-- at least until that deadline. The caller settles afterwards.
+local function bury(dead, member, deadline, reason, now)
+  redis.call('HSET', dead, member,
+    cjson.encode({reason = reason, deadline = ms_text(deadline), at = ms_text(now)}))
+  local left = redis.call('PTTL', dead)
+  if left < 0 or now + left < deadline then redis.call('PEXPIREAT', dead, ms_text(deadline)) end
+end
+
+-- After a write: the set expires with its latest deadline; the dead letters no
+-- sooner; the marker with the later of the two; it goes when neither key exists.
+-- A marker lost while the set lives (evicted under a volatile-* maxmemory policy)
+-- is put back, so no other kind can take the name.
+local function settle(set, kind, dead, now)
   local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
-  if #last == 0 then
-    forget_kind(kind)
+  local until_ms = nil
+  if #last > 0 then
+    until_ms = tonumber(last[2])
+    redis.call('PEXPIREAT', set, ms_text(until_ms))
+  end
+  local left = redis.call('PTTL', dead)
+  if left > 0 then
+    if until_ms and now + left < until_ms then
+      redis.call('PEXPIREAT', dead, ms_text(until_ms))
+    else
+      until_ms = now + left
+    end
+  end
+  if not until_ms then
+    forget_kind(kind, dead)
     return
   end
-  local at = ms_text(tonumber(last[2]))
-  redis.call('PEXPIREAT', set, at)
   claim_kind(kind)
-  redis.call('PEXPIREAT', kind, at)
+  redis.call('PEXPIREAT', kind, ms_text(until_ms))
 end
