@@ -15,6 +15,7 @@ def test_public_names() -> None:
         "Durability",
         "DurabilityError",
         "EncodeError",
+        "ExpiringDeadLetter",
         "ExpiringSet",
         "JsonCodec",
         "Lease",

@@ -18,7 +18,7 @@ from .codecs import (
     StrCodec,
 )
 from .errors import DecodeError, DurabilityError, EncodeError, NameClashError, TypedsetError
-from .expiring_set import ExpiringSet, OnRefresh
+from .expiring_set import ExpiringDeadLetter, ExpiringSet, OnRefresh
 from .priority_stream import PriorityStream
 from .protocols import Anchor, OnDuplicate, Reschedule, Scorer, Serializer
 from .sorted_set import Processing, ScheduledSet, SortedSet, TimeSortedSet
@@ -33,6 +33,7 @@ __all__ = [
     "Durability",
     "DurabilityError",
     "EncodeError",
+    "ExpiringDeadLetter",
     "ExpiringSet",
     "JsonCodec",
     "Lease",

@@ -74,8 +74,9 @@ elseif op == 'and' then
   -- pending (its run is under lease and reschedules on ack), as discard's does.
   if redis.call('EXISTS', KEYS[5]) == 1 then
     local ended = {}
-    for _, member in ipairs(redis.call('HKEYS', KEYS[5])) do
-      if not keep[member] then ended[#ended + 1] = member end
+    local schedules = redis.call('HGETALL', KEYS[5])  -- HGETALL: no extra command to grant
+    for i = 1, #schedules, 2 do
+      if not keep[schedules[i]] then ended[#ended + 1] = schedules[i] end
     end
     in_chunks('HDEL', KEYS[5], ended)
   end

@@ -21,7 +21,7 @@ local entries = redis.call('HGETALL', dead)
 local members = {}
 for i = 1, #entries, 2 do
   local member = entries[i]
-  if not (window > 0 and (redis.call('HEXISTS', held, member) == 1
+  if not (window > 0 and (redis.call('HGET', held, member)
       or done_lately(KEYS[7], member, now, window))) then
     local record = cjson.decode(entries[i + 1])
     local score = record.score
