@@ -73,7 +73,9 @@ class StreamDeadLetter(DeadLetter, frozen=True):
     ``PriorityStream.dead_letters()`` returns them; ``requeue_dead()`` puts
     them back. A value lands here when it cannot be decoded (``s[key]``,
     ``get``, ``pull``, ``values``, ``items``), or with its key when that key
-    is not UTF-8. A plain value: reading its fields is no I/O.
+    is not UTF-8; every such value a key held keeps its own letter (the same
+    bytes under the same key are one letter). A plain value: reading its
+    fields is no I/O.
 
     ``key``
         The key that held it (a key that is not UTF-8 keeps its bytes as
@@ -473,9 +475,14 @@ def _key_set(reply: object) -> set[str]:
     return {_lenient_text(key) for key in found}
 
 
+#: The end of a dead-letter field after its key: a newline and 40 hex digits.
+_HASHED = 41
+
+
 def _dead_letters(reply: object) -> list[StreamDeadLetter]:
     letters: list[StreamDeadLetter] = []
-    for key, record in hash_entries(reply):
+    for field, record in hash_entries(reply):
+        key = as_bytes(field)[:-_HASHED]  # the key, a newline, the SHA-1 of raw (bury_value)
         header, _, raw = as_bytes(record).partition(b"\n")
         parsed = _record_decoder.decode(header)
         letters.append(
@@ -487,6 +494,9 @@ def _dead_letters(reply: object) -> list[StreamDeadLetter]:
                 key=_lenient_text(key),
             )
         )
-    return sorted(
-        letters, key=lambda letter: (letter.at, letter.key.encode("utf-8", "surrogateescape"))
-    )
+    return sorted(letters, key=_letter_order)
+
+
+def _letter_order(letter: StreamDeadLetter) -> tuple[float, bytes, bytes]:
+    """Oldest first, then by key bytes, then by value bytes (a key may have several)."""
+    return letter.at, letter.key.encode("utf-8", "surrogateescape"), letter.raw

@@ -390,7 +390,8 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def dead_letters(self) -> list[StreamDeadLetter]:
         """The values that could not be decoded, oldest first, with key, reason and priority.
 
-        One per key: a key's later dead letter replaces its earlier one.
+        Every undecodable value a key held has its own letter (the same bytes
+        met twice under one key are one letter): none replaces another.
         One round trip; O(D log D) for D dead letters (sorted here).
         """
         return self._call(self._ops.dead_letters())
@@ -399,8 +400,9 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         """Put every dead letter back, with its key and priority; return how many.
 
         Each goes back as ``add(readd=True)`` would: its key's gate and
-        cool-down are lifted. A key that holds an item again keeps it, and
-        its dead letter stays. Atomic. One round trip; O(D log N) for D dead
+        cool-down are lifted. A key holds one item: of a key's letters the
+        oldest goes back and the others stay, as do the letters of a key that
+        holds an item again. Atomic. One round trip; O(D log N) for D dead
         letters, after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._call(self._ops.requeue_dead())

@@ -189,6 +189,65 @@ def test_requeue_dead_leaves_the_dead_letter_of_a_key_that_holds_an_item_again(
     assert [d.raw for d in feeds.dead_letters()] == [b"not json"]  # and so does the old value
 
 
+def test_a_key_buried_twice_keeps_both_values_and_requeues_them_one_at_a_time(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """A later dead letter of a key must not replace its earlier one: that value would be lost."""
+    s = flavour(PriorityStream(r, name, serializer=JsonCodec()))
+    store_raw(r, name, "k", b"{first", 1.0)
+    assert s.pull() == {}
+    store_raw(r, name, "k", b"{second", 2.0)  # the foreign writer again, same key
+    with pytest.raises(DecodeError):
+        s["k"]
+    letters = s.dead_letters()
+    assert [(d.key, d.raw, d.score) for d in letters] == [
+        ("k", b"{first", 1.0),
+        ("k", b"{second", 2.0),
+    ]
+    assert s.requeue_dead() == 1  # a key holds one item: the oldest goes back, the other waits
+    assert r.hget(stream_keys(name).values, "k") == b"{first"
+    assert [d.raw for d in s.dead_letters()] == [b"{second"]
+    r.hset(stream_keys(name).values, "k", b'"first"')  # the writer's bug is fixed
+    assert s.pull() == {"k": "first"}
+    assert s.requeue_dead() == 1
+    assert s.dead_letters() == []
+    r.hset(stream_keys(name).values, "k", b'"second"')
+    assert s.pull() == {"k": "second"}
+
+
+def test_the_same_bytes_buried_twice_under_one_key_are_one_dead_letter(
+    r: redis.Redis, name: str
+) -> None:
+    """Two pulls of one kept item may both meet its bad bytes before either moves them."""
+    s = PriorityStream(r, name, serializer=JsonCodec())
+    ops = s._ops  # pyright: ignore[reportPrivateUsage]
+    for priority in ("3", "2"):  # what each pull met: the second after the decay
+        met = ops._bury("k", b"{bad", "JSONDecodeError", priority, "taken")  # pyright: ignore[reportPrivateUsage]
+        s._flow(ops._quarantine(met))  # pyright: ignore[reportPrivateUsage]
+    assert [(d.key, d.raw) for d in s.dead_letters()] == [("k", b"{bad")]
+    assert s.requeue_dead() == 1
+    assert s.requeue_dead() == 0
+    assert s.dead_letters() == []
+    assert len(s) == 1
+
+
+def test_dead_letters_of_keys_that_are_not_utf8_or_hold_newlines_keep_their_key(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(PriorityStream(r, name, serializer=JsonCodec()))
+    store_raw(r, name, "a\nb", b"{x", 2.0)
+    r.zadd(name, {b"\xff\n": 1.0})
+    r.hset(stream_keys(name).values, b"\xff\n", b'"fine"')
+    assert s.pull(2) == {}
+    assert sorted((d.key, d.raw) for d in s.dead_letters()) == [
+        ("a\nb", b"{x"),
+        ("\udcff\n", b'"fine"'),
+    ]
+    assert s.requeue_dead() == 2
+    assert r.hget(stream_keys(name).values, "a\nb") == b"{x"
+    assert r.hget(stream_keys(name).values, b"\xff\n") == b'"fine"'
+
+
 def test_clear_keeps_dead_letters_until_they_are_cleared(
     feeds: PriorityStream[Feed], r: redis.Redis, name: str
 ) -> None:
@@ -581,6 +640,17 @@ def test_the_model_moves_undecodable_values_as_the_stream_does() -> None:
     assert model.ungate("a")
     assert model.gated() == {"b"}
     assert model.cool_down("a", 10.0) == datetime.fromtimestamp(1010.0, tz=timezone.utc)
+    # b's first letter is still there (pulled again above); a second value under b keeps its own
+    now[0] = 1001.0
+    model._items["b"] = (b"{second", 1.0)  # pyright: ignore[reportPrivateUsage]
+    with pytest.raises(DecodeError):
+        model["b"]
+    assert [(d.raw, d.at) for d in model.dead_letters()] == [
+        (b"not json", 1000.0),
+        (b"{second", 1001.0),
+    ]
+    assert model.requeue_dead() == 1  # the oldest; the other waits for its key to be free
+    assert [d.raw for d in model.dead_letters()] == [b"{second"]
 
 
 def test_the_async_model_waits_for_an_item_another_task_adds() -> None:
