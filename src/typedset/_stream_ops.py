@@ -359,7 +359,20 @@ class StreamOps(Generic[V]):
             when = _cool_down(0.0, until, "until")
         else:
             when = _cool_down(until, None, "until")
-        return self._script("cool_down", scripts.STREAM_COOL_DOWN, (checked, *when), _datetime)
+
+        def parse(reply: object) -> datetime:
+            if reply is None:
+                raise ValueError(_HOLDS_AN_ITEM.format(key=checked))
+            return _datetime(reply)
+
+        return self._script("cool_down", scripts.STREAM_COOL_DOWN, (checked, *when), parse)
+
+
+#: Why ``cool_down`` refuses a key that holds an item no pull kept (its end would drop it).
+_HOLDS_AN_ITEM = (
+    "cool_down: {key!r} holds an item that is not cooling down (not pulled, or re-added"
+    " since): the cool-down's end would remove it undelivered; pull it first"
+)
 
 
 def _priority_text(value: object, what: str) -> str:

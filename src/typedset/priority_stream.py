@@ -445,7 +445,10 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         (``pull``'s ``expire_at`` and ``expire_in``). Starts, moves or ends
         the key's cool-down: re-adding it is refused until then. When it ends
         (here, for a time not in the future), the item the key holds, if any,
-        leaves the stream, as one ``pull(purge=False)`` kept does.
+        leaves the stream, as one ``pull(purge=False)`` kept does. So a key
+        that holds an item not cooling down (never pulled, or re-added since)
+        is refused with ``ValueError`` and nothing written: its end would drop
+        an item no one had.
 
         >>> s.cool_down("spam", timedelta(hours=1))          # doctest: +SKIP
         datetime.datetime(2026, 1, 1, 13, 0, tzinfo=datetime.timezone.utc)

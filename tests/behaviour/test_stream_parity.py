@@ -511,11 +511,35 @@ def test_a_cool_down_that_ends_takes_the_item_of_its_key_with_it(
     """As for an item ``pull(purge=False)`` kept: a cool-down's end removes its key's item."""
     s = flavour(PriorityStream(r, name))
     s.add_many([("k", "K", 2.0), ("other", "O", 1.0)])
-    s.cool_down("k", timedelta(hours=1))
+    assert s.pull(purge=False, expire_in=timedelta(hours=1)) == {"k": "K"}
+    s.cool_down("k", timedelta(hours=2))  # moved
     assert s["k"] == "K"  # still there while it cools down
     s.cool_down("k", datetime.now(timezone.utc) - timedelta(seconds=1))
     assert list(s) == ["other"]
     assert s.cooling() == {}
+
+
+def test_cool_down_refuses_a_key_whose_item_no_pull_kept(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """Its end would remove the item undelivered: an item never pulled, or re-added with
+    ``readd=True`` after ``pull(purge=False)``, is refused, with nothing written."""
+    s = flavour(PriorityStream(r, name))
+    keys = stream_keys(name)
+    s.add("fresh", "F", 3.0)
+    for until in (timedelta(hours=1), 0, datetime.now(timezone.utc) - timedelta(seconds=1)):
+        with pytest.raises(ValueError, match="'fresh' holds an item"):
+            s.cool_down("fresh", until)
+    assert not r.exists(keys.cooling)
+    assert s["fresh"] == "F"
+    s.add("again", "A1", 5.0)
+    assert s.pull(purge=False, expire_in=timedelta(hours=1)) == {"again": "A1"}
+    assert s.add("again", "A2", 1.0, readd=True) == 5.0  # 5 - decay 1 + 1: a new item
+    with pytest.raises(ValueError, match="holds an item"):
+        s.cool_down("again", 0)
+    assert s["again"] == "A2"
+    assert set(s.cooling()) == set()
+    assert sorted(s) == ["again", "fresh"]
 
 
 def test_ungate_lifts_only_the_gate(flavour: Flavour, r: redis.Redis, name: str) -> None:

@@ -17,7 +17,11 @@ from typing import Any, cast, overload
 from typing_extensions import TypeVar
 
 from .._durability import Durability
-from .._stream_ops import StreamDeadLetter, _letter_order  # pyright: ignore[reportPrivateUsage]
+from .._stream_ops import (
+    _HOLDS_AN_ITEM,  # pyright: ignore[reportPrivateUsage]  (shared text)
+    StreamDeadLetter,
+    _letter_order,  # pyright: ignore[reportPrivateUsage]  (one order)
+)
 from ..errors import DecodeError
 from ..protocols import Serializer
 from .model import MemoryCollection, encode_with, number
@@ -400,11 +404,14 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         """Make ``key`` cool down until ``until``; the deadline. O(1).
 
         When it ends (at once, for a time not in the future) the key's item, if any, leaves.
+        ``ValueError`` (nothing changed) for a key that holds an item not cooling down.
         """
         checked = _key(key)
         now = self._clock()
         deadline = _when(until, now, "until")
         self._sweep()
+        if checked in self._items and checked not in self._cooling:
+            raise ValueError(_HOLDS_AN_ITEM.format(key=checked))
         self._cooling[checked] = deadline
         if deadline <= now:
             self._sweep()
