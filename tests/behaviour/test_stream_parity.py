@@ -466,6 +466,61 @@ def test_a_connection_lost_while_pull_waits_loses_nothing(
     assert list(producer.cooling()) == ["job"]
 
 
+def _stream_with_a_dead_letter_and_a_gated_kept_key(s: PriorityStream[str], r: redis.Redis) -> None:
+    store_raw(r, s.name, "bad", b"\xff", 9.0)  # not UTF-8: StrCodec cannot read it
+    s.add("kept", "K", 1.0)
+    assert s.pull(2, purge=False, gate=True, expire_in=timedelta(hours=1)) == {"kept": "K"}
+
+
+@pytest.mark.parametrize(
+    ("op", "check"),
+    [
+        ("requeue_dead", lambda s: s.dead_letters() == [] and s.priority("bad") == 9.0),
+        ("ungate", lambda s: s.gated() == {"bad"}),
+        ("cool_down", lambda s: set(s.cooling()) == {"bad"} and "kept" not in s),
+        ("dead_letters", None),
+        ("cooling", None),
+        ("gated", None),
+    ],
+)
+def test_a_lost_reply_never_resends_requeue_dead_ungate_or_cool_down(
+    proxy: FaultProxy, plain: redis.Redis, name: str, op: str, check: Any
+) -> None:
+    """The three edits are writes: sent once, the caller told; the three listings are reads:
+    sent again, answering what a second look answers."""
+    calls: dict[str, Callable[[PriorityStream[str]], object]] = {
+        "requeue_dead": lambda s: s.requeue_dead(),
+        "ungate": lambda s: s.ungate("kept"),
+        "cool_down": lambda s: s.cool_down("kept", 0),
+        "dead_letters": lambda s: [d.raw for d in s.dead_letters()],
+        "cooling": lambda s: set(s.cooling()),
+        "gated": lambda s: s.gated(),
+    }
+    client = redis.Redis(host="127.0.0.1", port=proxy.port)
+    try:
+        warm = PriorityStream(client, name + ":warm")  # loads the script: not under test
+        _stream_with_a_dead_letter_and_a_gated_kept_key(warm, plain)
+        calls[op](warm)
+        warm.clear_dead_letters()
+        warm.clear()
+        s = PriorityStream(client, name)
+        _stream_with_a_dead_letter_and_a_gated_kept_key(s, plain)
+        expected = calls[op](PriorityStream(plain, name)) if check is None else None
+        start = len(proxy.commands)
+        proxy.cut_next_reply()
+        if check is None:
+            assert calls[op](s) == expected
+            assert len(proxy.commands) - start >= 2  # sent again after the lost reply
+        else:
+            with pytest.raises(redis.ConnectionError, match="may or may not have been"):
+                calls[op](s)
+            sent = [c for c in proxy.commands[start:] if c[0].upper() in (b"EVALSHA", b"SREM")]
+            assert len(sent) == 1, sent  # never sent again
+            assert check(PriorityStream(plain, name)), "the write took effect once"
+    finally:
+        client.close()
+
+
 # --- cooling(), gated(), ungate(), cool_down() ----------------------------------------------
 
 
