@@ -379,6 +379,14 @@ def _priority_text(value: object, what: str) -> str:
     return format_score(check_finite(value, what))
 
 
+#: Every cool-down ends before this: ``cooling()`` and ``cool_down`` answer with
+#: datetimes, which end in the year 9999. A later deadline is refused before
+#: anything is sent (stored, it would make every ``cooling()`` fail).
+LATEST_COOL_DOWN = datetime(9999, 12, 31, tzinfo=timezone.utc)
+#: How far the server's clock may be ahead of ours when ``expire_in`` is checked.
+_CLOCK_SLACK = 86400.0
+
+
 def _cool_down(
     expire_in: timedelta | float, expire_at: datetime | None, what: str = ""
 ) -> tuple[str, str]:
@@ -392,6 +400,8 @@ def _cool_down(
             raise TypeError(f"{name} must be a datetime, not {type(expire_at).__name__}")
         if expire_at.tzinfo is None:
             raise ValueError(f"{name} must be timezone-aware (naive times are ambiguous)")
+        if expire_at >= LATEST_COOL_DOWN:
+            raise ValueError(f"{name} must be before {LATEST_COOL_DOWN}, not {expire_at!r}")
         return "at", format_score(expire_at.timestamp())
     name = what or "expire_in"
     seconds = (
@@ -401,6 +411,8 @@ def _cool_down(
     )
     if seconds < 0 or math.isinf(seconds):
         raise ValueError(f"{name} must be >= 0 and finite, not {expire_in!r}")
+    if seconds >= LATEST_COOL_DOWN.timestamp() - time.time() - _CLOCK_SLACK:
+        raise ValueError(f"{name} must end before {LATEST_COOL_DOWN}, not {expire_in!r}")
     return "in", format_score(seconds)
 
 
@@ -476,7 +488,12 @@ def _one(reply: object) -> bool:
 
 
 def _datetime(reply: object) -> datetime:
-    return datetime.fromtimestamp(float(as_text(reply)), tz=timezone.utc)
+    """A stored deadline; one past what a datetime can say (written by hand, or before
+    ``LATEST_COOL_DOWN`` was checked) reads as ``datetime.max``, never as an error."""
+    when = float(as_text(reply))
+    if when >= LATEST_COOL_DOWN.timestamp():
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(when, tz=timezone.utc)
 
 
 def _deadlines(reply: object) -> dict[str, datetime]:

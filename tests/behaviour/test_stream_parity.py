@@ -597,6 +597,39 @@ def test_cool_down_refuses_a_key_whose_item_no_pull_kept(
     assert sorted(s) == ["again", "fresh"]
 
 
+def test_a_cool_down_past_the_year_9999_is_refused_and_never_breaks_cooling(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(PriorityStream(r, name))
+    s.add("a", "A")
+    for kwargs in (
+        {"expire_in": 1e12},
+        {"expire_in": timedelta.max},
+        {"expire_at": datetime(9999, 12, 31, 12, tzinfo=timezone.utc)},
+    ):
+        with pytest.raises(ValueError, match="before 9999"):
+            s.pull(**kwargs)
+    assert s["a"] == "A"
+    assert not r.exists(stream_keys(name).cooling)
+    latest = s.cool_down("b", datetime(9999, 12, 30, tzinfo=timezone.utc))
+    assert latest == datetime(9999, 12, 30, tzinfo=timezone.utc)
+    r.zadd(stream_keys(name).cooling, {"hand": 1e15})  # a deadline no datetime can say
+    assert s.cooling() == {"b": latest, "hand": datetime.max.replace(tzinfo=timezone.utc)}
+
+
+def test_the_model_refuses_what_the_stream_refuses_in_cool_down() -> None:
+    model = MemoryPriorityStream(clock=lambda: 1000.0)
+    model.add("fresh", "F")
+    with pytest.raises(ValueError, match="'fresh' holds an item"):
+        model.cool_down("fresh", 0)
+    with pytest.raises(ValueError, match="before 9999"):
+        model.pull(expire_in=1e12)
+    with pytest.raises(ValueError, match="before 9999"):
+        model.cool_down("other", datetime.max.replace(tzinfo=timezone.utc))
+    assert model.cooling() == {}
+    assert model["fresh"] == "F"
+
+
 def test_ungate_lifts_only_the_gate(flavour: Flavour, r: redis.Redis, name: str) -> None:
     s = flavour(PriorityStream(r, name))
     s.add_many([("a", "A", 1.0), ("b", "B", 2.0)])
@@ -626,6 +659,10 @@ def test_bad_cool_down_and_ungate_arguments_write_nothing(
         (timedelta(seconds=-1), ValueError),
         (float("inf"), ValueError),
         ("soon", TypeError),
+        # past what a datetime can say: cooling() could not list it
+        (1e12, ValueError),
+        (timedelta.max, ValueError),
+        (datetime.max.replace(tzinfo=timezone.utc), ValueError),
     ]:
         with pytest.raises(error, match="until"):
             s.cool_down("a", until)  # type: ignore[arg-type]

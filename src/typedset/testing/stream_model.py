@@ -19,6 +19,7 @@ from typing_extensions import TypeVar
 from .._durability import Durability
 from .._stream_ops import (
     _HOLDS_AN_ITEM,  # pyright: ignore[reportPrivateUsage]  (shared text)
+    LATEST_COOL_DOWN,
     StreamDeadLetter,
     _letter_order,  # pyright: ignore[reportPrivateUsage]  (one order)
 )
@@ -59,8 +60,12 @@ def _when(value: datetime | timedelta | float, now: float, what: str) -> float:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"{what} must be timezone-aware")
-        return value.timestamp()
-    return now + _seconds(value, what)
+        when = value.timestamp()
+    else:
+        when = now + _seconds(value, what)
+    if when >= LATEST_COOL_DOWN.timestamp():
+        raise ValueError(f"{what} must end before {LATEST_COOL_DOWN}, not {value!r}")
+    return when
 
 
 def _utc(when: float) -> datetime:
