@@ -217,8 +217,9 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         ``dead_letters()`` (one more round trip), not replaced by another.
 
         With ``timeout``, an empty stream is watched up to that many seconds
-        for the first item (``{}`` if none comes; ``{}`` too, at once, when
-        the first pull met only undecodable values). The wait takes nothing:
+        for the first item (``{}`` if none comes; ``{}`` too, before the
+        timeout, when a pull met only undecodable values: those moved to the
+        dead letters, as ``take`` does). The wait takes nothing:
         a task cancelled, or a connection lost, while waiting loses no item;
         the pull itself is at most once, as without ``timeout``.
 
