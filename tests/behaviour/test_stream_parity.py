@@ -16,6 +16,7 @@ something was, or was not, written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -364,12 +365,65 @@ def test_waiting_pulls_share_the_items_each_delivered_exactly_once(
     assert len(producer) == 0
 
 
-def fresh_stream(flavour: Flavour, name: str) -> tuple[Any, Callable[[], None]]:
+@timed
+def test_pullers_and_readers_racing_over_undecodable_values_lose_and_double_nothing(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """Pulls, reads and walks meet the same bad values at once: each good value is delivered
+    once, each bad one lands in the dead letters once, nothing is left or made twice."""
+    good = {f"g{i:03}" for i in range(150)}
+    bad = {f"b{i:03}" for i in range(60)}
+    producer = PriorityStream(r, name, serializer=JsonCodec())
+    producer.add_many([(key, key, float(i % 9)) for i, key in enumerate(sorted(good))])
+    for i, key in enumerate(sorted(bad)):
+        store_raw(r, name, key, b"{" + key.encode(), float(i % 9))
+    delivered: list[list[str]] = [[] for _ in range(3)]
+
+    def pull(mine: list[str]) -> None:
+        s, close = fresh_stream(flavour, name, JsonCodec())
+        try:
+            while True:
+                got = s.pull(4, timeout=0.05)  # {} when it met only bad values
+                mine.extend(got)
+                if not got and s.size() == 0:
+                    return
+        finally:
+            close()
+
+    def read() -> None:
+        s, close = fresh_stream(flavour, name, JsonCodec())
+        try:
+            for key in sorted(bad)[::2]:
+                with contextlib.suppress(DecodeError, KeyError):
+                    s[key]
+            list(s.items())
+        finally:
+            close()
+
+    threads = [threading.Thread(target=pull, args=(mine,)) for mine in delivered]
+    threads.append(threading.Thread(target=read))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    every = [key for mine in delivered for key in mine]
+    assert len(every) == len(set(every)), "a value was delivered twice"
+    letters = [(d.key, d.raw) for d in producer.dead_letters()]
+    assert len(letters) == len(set(letters)) == len(bad), "a bad value was buried twice or lost"
+    assert {key for key, _ in letters} == bad
+    assert set(every) == good, "a good value was lost"
+    assert len(producer) == 0
+
+
+def fresh_stream(
+    flavour: Flavour, name: str, serializer: Any = None
+) -> tuple[Any, Callable[[], None]]:
     """The stream on a client of its own (as another process has), for one thread; and
     what closes that client."""
+    codec: dict[str, Any] = {} if serializer is None else {"serializer": serializer}
     if flavour.kind == "sync":
         client = flavour.target.client()
-        return PriorityStream(client, name), client.close
+        return PriorityStream(client, name, **codec), client.close
     loop = asyncio.new_event_loop()
     async_client = flavour.target.async_client()
 
@@ -377,7 +431,7 @@ def fresh_stream(flavour: Flavour, name: str) -> tuple[Any, Callable[[], None]]:
         loop.run_until_complete(async_client.aclose())
         loop.close()
 
-    return BlockingView(AsyncPriorityStream(async_client, name), loop), close
+    return BlockingView(AsyncPriorityStream(async_client, name, **codec), loop), close
 
 
 def test_pull_timeout_is_checked_before_anything_is_sent(
