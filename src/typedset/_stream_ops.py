@@ -73,7 +73,9 @@ class StreamDeadLetter(DeadLetter, frozen=True):
     ``PriorityStream.dead_letters()`` returns them; ``requeue_dead()`` puts
     them back. A value lands here when it cannot be decoded (``s[key]``,
     ``get``, ``pull``, ``values``, ``items``), or with its key when that key
-    is not UTF-8. A plain value: reading its fields is no I/O.
+    is not UTF-8; every such value a key held keeps its own letter (the same
+    bytes under the same key are one letter). A plain value: reading its
+    fields is no I/O.
 
     ``key``
         The key that held it (a key that is not UTF-8 keeps its bytes as
@@ -357,11 +359,32 @@ class StreamOps(Generic[V]):
             when = _cool_down(0.0, until, "until")
         else:
             when = _cool_down(until, None, "until")
-        return self._script("cool_down", scripts.STREAM_COOL_DOWN, (checked, *when), _datetime)
+
+        def parse(reply: object) -> datetime:
+            if reply is None:
+                raise ValueError(_HOLDS_AN_ITEM.format(key=checked))
+            return _datetime(reply)
+
+        return self._script("cool_down", scripts.STREAM_COOL_DOWN, (checked, *when), parse)
+
+
+#: Why ``cool_down`` refuses a key that holds an item no pull kept (its end would drop it).
+_HOLDS_AN_ITEM = (
+    "cool_down: {key!r} holds an item that is not cooling down (not pulled, or re-added"
+    " since): the cool-down's end would remove it undelivered; pull it first"
+)
 
 
 def _priority_text(value: object, what: str) -> str:
     return format_score(check_finite(value, what))
+
+
+#: Every cool-down ends before this: ``cooling()`` and ``cool_down`` answer with
+#: datetimes, which end in the year 9999. A later deadline is refused before
+#: anything is sent (stored, it would make every ``cooling()`` fail).
+LATEST_COOL_DOWN = datetime(9999, 12, 31, tzinfo=timezone.utc)
+#: How far the server's clock may be ahead of ours when ``expire_in`` is checked.
+_CLOCK_SLACK = 86400.0
 
 
 def _cool_down(
@@ -377,6 +400,8 @@ def _cool_down(
             raise TypeError(f"{name} must be a datetime, not {type(expire_at).__name__}")
         if expire_at.tzinfo is None:
             raise ValueError(f"{name} must be timezone-aware (naive times are ambiguous)")
+        if expire_at >= LATEST_COOL_DOWN:
+            raise ValueError(f"{name} must be before {LATEST_COOL_DOWN}, not {expire_at!r}")
         return "at", format_score(expire_at.timestamp())
     name = what or "expire_in"
     seconds = (
@@ -386,6 +411,8 @@ def _cool_down(
     )
     if seconds < 0 or math.isinf(seconds):
         raise ValueError(f"{name} must be >= 0 and finite, not {expire_in!r}")
+    if seconds >= LATEST_COOL_DOWN.timestamp() - time.time() - _CLOCK_SLACK:
+        raise ValueError(f"{name} must end before {LATEST_COOL_DOWN}, not {expire_in!r}")
     return "in", format_score(seconds)
 
 
@@ -461,7 +488,12 @@ def _one(reply: object) -> bool:
 
 
 def _datetime(reply: object) -> datetime:
-    return datetime.fromtimestamp(float(as_text(reply)), tz=timezone.utc)
+    """A stored deadline; one past what a datetime can say (written by hand, or before
+    ``LATEST_COOL_DOWN`` was checked) reads as ``datetime.max``, never as an error."""
+    when = float(as_text(reply))
+    if when >= LATEST_COOL_DOWN.timestamp():
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(when, tz=timezone.utc)
 
 
 def _deadlines(reply: object) -> dict[str, datetime]:
@@ -473,9 +505,14 @@ def _key_set(reply: object) -> set[str]:
     return {_lenient_text(key) for key in found}
 
 
+#: The end of a dead-letter field after its key: a newline and 40 hex digits.
+_HASHED = 41
+
+
 def _dead_letters(reply: object) -> list[StreamDeadLetter]:
     letters: list[StreamDeadLetter] = []
-    for key, record in hash_entries(reply):
+    for field, record in hash_entries(reply):
+        key = as_bytes(field)[:-_HASHED]  # the key, a newline, the SHA-1 of raw (bury_value)
         header, _, raw = as_bytes(record).partition(b"\n")
         parsed = _record_decoder.decode(header)
         letters.append(
@@ -487,6 +524,9 @@ def _dead_letters(reply: object) -> list[StreamDeadLetter]:
                 key=_lenient_text(key),
             )
         )
-    return sorted(
-        letters, key=lambda letter: (letter.at, letter.key.encode("utf-8", "surrogateescape"))
-    )
+    return sorted(letters, key=_letter_order)
+
+
+def _letter_order(letter: StreamDeadLetter) -> tuple[float, bytes, bytes]:
+    """Oldest first, then by key bytes, then by value bytes (a key may have several)."""
+    return letter.at, letter.key.encode("utf-8", "surrogateescape"), letter.raw

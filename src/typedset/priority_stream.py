@@ -217,8 +217,9 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         ``dead_letters()`` (one more round trip), not replaced by another.
 
         With ``timeout``, an empty stream is watched up to that many seconds
-        for the first item (``{}`` if none comes; ``{}`` too, at once, when
-        the first pull met only undecodable values). The wait takes nothing:
+        for the first item (``{}`` if none comes; ``{}`` too, before the
+        timeout, when a pull met only undecodable values: those moved to the
+        dead letters, as ``take`` does). The wait takes nothing:
         a task cancelled, or a connection lost, while waiting loses no item;
         the pull itself is at most once, as without ``timeout``.
 
@@ -390,7 +391,8 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
     def dead_letters(self) -> list[StreamDeadLetter]:
         """The values that could not be decoded, oldest first, with key, reason and priority.
 
-        One per key: a key's later dead letter replaces its earlier one.
+        Every undecodable value a key held has its own letter (the same bytes
+        met twice under one key are one letter): none replaces another.
         One round trip; O(D log D) for D dead letters (sorted here).
         """
         return self._call(self._ops.dead_letters())
@@ -399,8 +401,9 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         """Put every dead letter back, with its key and priority; return how many.
 
         Each goes back as ``add(readd=True)`` would: its key's gate and
-        cool-down are lifted. A key that holds an item again keeps it, and
-        its dead letter stays. Atomic. One round trip; O(D log N) for D dead
+        cool-down are lifted. A key holds one item: of a key's letters the
+        oldest goes back and the others stay, as do the letters of a key that
+        holds an item again. Atomic. One round trip; O(D log N) for D dead
         letters, after ended cool-downs are swept (O(log N) each, amortised).
         """
         return self._call(self._ops.requeue_dead())
@@ -443,7 +446,10 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         (``pull``'s ``expire_at`` and ``expire_in``). Starts, moves or ends
         the key's cool-down: re-adding it is refused until then. When it ends
         (here, for a time not in the future), the item the key holds, if any,
-        leaves the stream, as one ``pull(purge=False)`` kept does.
+        leaves the stream, as one ``pull(purge=False)`` kept does. So a key
+        that holds an item not cooling down (never pulled, or re-added since)
+        is refused with ``ValueError`` and nothing written: its end would drop
+        an item no one had.
 
         >>> s.cool_down("spam", timedelta(hours=1))          # doctest: +SKIP
         datetime.datetime(2026, 1, 1, 13, 0, tzinfo=datetime.timezone.utc)

@@ -16,6 +16,7 @@ something was, or was not, written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -189,6 +190,65 @@ def test_requeue_dead_leaves_the_dead_letter_of_a_key_that_holds_an_item_again(
     assert [d.raw for d in feeds.dead_letters()] == [b"not json"]  # and so does the old value
 
 
+def test_a_key_buried_twice_keeps_both_values_and_requeues_them_one_at_a_time(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """A later dead letter of a key must not replace its earlier one: that value would be lost."""
+    s = flavour(PriorityStream(r, name, serializer=JsonCodec()))
+    store_raw(r, name, "k", b"{first", 1.0)
+    assert s.pull() == {}
+    store_raw(r, name, "k", b"{second", 2.0)  # the foreign writer again, same key
+    with pytest.raises(DecodeError):
+        s["k"]
+    letters = s.dead_letters()
+    assert [(d.key, d.raw, d.score) for d in letters] == [
+        ("k", b"{first", 1.0),
+        ("k", b"{second", 2.0),
+    ]
+    assert s.requeue_dead() == 1  # a key holds one item: the oldest goes back, the other waits
+    assert r.hget(stream_keys(name).values, "k") == b"{first"
+    assert [d.raw for d in s.dead_letters()] == [b"{second"]
+    r.hset(stream_keys(name).values, "k", b'"first"')  # the writer's bug is fixed
+    assert s.pull() == {"k": "first"}
+    assert s.requeue_dead() == 1
+    assert s.dead_letters() == []
+    r.hset(stream_keys(name).values, "k", b'"second"')
+    assert s.pull() == {"k": "second"}
+
+
+def test_the_same_bytes_buried_twice_under_one_key_are_one_dead_letter(
+    r: redis.Redis, name: str
+) -> None:
+    """Two pulls of one kept item may both meet its bad bytes before either moves them."""
+    s = PriorityStream(r, name, serializer=JsonCodec())
+    ops = s._ops  # pyright: ignore[reportPrivateUsage]
+    for priority in ("3", "2"):  # what each pull met: the second after the decay
+        met = ops._bury("k", b"{bad", "JSONDecodeError", priority, "taken")  # pyright: ignore[reportPrivateUsage]
+        s._flow(ops._quarantine(met))  # pyright: ignore[reportPrivateUsage]
+    assert [(d.key, d.raw) for d in s.dead_letters()] == [("k", b"{bad")]
+    assert s.requeue_dead() == 1
+    assert s.requeue_dead() == 0
+    assert s.dead_letters() == []
+    assert len(s) == 1
+
+
+def test_dead_letters_of_keys_that_are_not_utf8_or_hold_newlines_keep_their_key(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(PriorityStream(r, name, serializer=JsonCodec()))
+    store_raw(r, name, "a\nb", b"{x", 2.0)
+    r.zadd(name, {b"\xff\n": 1.0})
+    r.hset(stream_keys(name).values, b"\xff\n", b'"fine"')
+    assert s.pull(2) == {}
+    assert sorted((d.key, d.raw) for d in s.dead_letters()) == [
+        ("a\nb", b"{x"),
+        ("\udcff\n", b'"fine"'),
+    ]
+    assert s.requeue_dead() == 2
+    assert r.hget(stream_keys(name).values, "a\nb") == b"{x"
+    assert r.hget(stream_keys(name).values, b"\xff\n") == b'"fine"'
+
+
 def test_clear_keeps_dead_letters_until_they_are_cleared(
     feeds: PriorityStream[Feed], r: redis.Redis, name: str
 ) -> None:
@@ -305,12 +365,65 @@ def test_waiting_pulls_share_the_items_each_delivered_exactly_once(
     assert len(producer) == 0
 
 
-def fresh_stream(flavour: Flavour, name: str) -> tuple[Any, Callable[[], None]]:
+@timed
+def test_pullers_and_readers_racing_over_undecodable_values_lose_and_double_nothing(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """Pulls, reads and walks meet the same bad values at once: each good value is delivered
+    once, each bad one lands in the dead letters once, nothing is left or made twice."""
+    good = {f"g{i:03}" for i in range(150)}
+    bad = {f"b{i:03}" for i in range(60)}
+    producer = PriorityStream(r, name, serializer=JsonCodec())
+    producer.add_many([(key, key, float(i % 9)) for i, key in enumerate(sorted(good))])
+    for i, key in enumerate(sorted(bad)):
+        store_raw(r, name, key, b"{" + key.encode(), float(i % 9))
+    delivered: list[list[str]] = [[] for _ in range(3)]
+
+    def pull(mine: list[str]) -> None:
+        s, close = fresh_stream(flavour, name, JsonCodec())
+        try:
+            while True:
+                got = s.pull(4, timeout=0.05)  # {} when it met only bad values
+                mine.extend(got)
+                if not got and s.size() == 0:
+                    return
+        finally:
+            close()
+
+    def read() -> None:
+        s, close = fresh_stream(flavour, name, JsonCodec())
+        try:
+            for key in sorted(bad)[::2]:
+                with contextlib.suppress(DecodeError, KeyError):
+                    s[key]
+            list(s.items())
+        finally:
+            close()
+
+    threads = [threading.Thread(target=pull, args=(mine,)) for mine in delivered]
+    threads.append(threading.Thread(target=read))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    every = [key for mine in delivered for key in mine]
+    assert len(every) == len(set(every)), "a value was delivered twice"
+    letters = [(d.key, d.raw) for d in producer.dead_letters()]
+    assert len(letters) == len(set(letters)) == len(bad), "a bad value was buried twice or lost"
+    assert {key for key, _ in letters} == bad
+    assert set(every) == good, "a good value was lost"
+    assert len(producer) == 0
+
+
+def fresh_stream(
+    flavour: Flavour, name: str, serializer: Any = None
+) -> tuple[Any, Callable[[], None]]:
     """The stream on a client of its own (as another process has), for one thread; and
     what closes that client."""
+    codec: dict[str, Any] = {} if serializer is None else {"serializer": serializer}
     if flavour.kind == "sync":
         client = flavour.target.client()
-        return PriorityStream(client, name), client.close
+        return PriorityStream(client, name, **codec), client.close
     loop = asyncio.new_event_loop()
     async_client = flavour.target.async_client()
 
@@ -318,7 +431,7 @@ def fresh_stream(flavour: Flavour, name: str) -> tuple[Any, Callable[[], None]]:
         loop.run_until_complete(async_client.aclose())
         loop.close()
 
-    return BlockingView(AsyncPriorityStream(async_client, name), loop), close
+    return BlockingView(AsyncPriorityStream(async_client, name, **codec), loop), close
 
 
 def test_pull_timeout_is_checked_before_anything_is_sent(
@@ -407,6 +520,61 @@ def test_a_connection_lost_while_pull_waits_loses_nothing(
     assert list(producer.cooling()) == ["job"]
 
 
+def _stream_with_a_dead_letter_and_a_gated_kept_key(s: PriorityStream[str], r: redis.Redis) -> None:
+    store_raw(r, s.name, "bad", b"\xff", 9.0)  # not UTF-8: StrCodec cannot read it
+    s.add("kept", "K", 1.0)
+    assert s.pull(2, purge=False, gate=True, expire_in=timedelta(hours=1)) == {"kept": "K"}
+
+
+@pytest.mark.parametrize(
+    ("op", "check"),
+    [
+        ("requeue_dead", lambda s: s.dead_letters() == [] and s.priority("bad") == 9.0),
+        ("ungate", lambda s: s.gated() == {"bad"}),
+        ("cool_down", lambda s: set(s.cooling()) == {"bad"} and "kept" not in s),
+        ("dead_letters", None),
+        ("cooling", None),
+        ("gated", None),
+    ],
+)
+def test_a_lost_reply_never_resends_requeue_dead_ungate_or_cool_down(
+    proxy: FaultProxy, plain: redis.Redis, name: str, op: str, check: Any
+) -> None:
+    """The three edits are writes: sent once, the caller told; the three listings are reads:
+    sent again, answering what a second look answers."""
+    calls: dict[str, Callable[[PriorityStream[str]], object]] = {
+        "requeue_dead": lambda s: s.requeue_dead(),
+        "ungate": lambda s: s.ungate("kept"),
+        "cool_down": lambda s: s.cool_down("kept", 0),
+        "dead_letters": lambda s: [d.raw for d in s.dead_letters()],
+        "cooling": lambda s: set(s.cooling()),
+        "gated": lambda s: s.gated(),
+    }
+    client = redis.Redis(host="127.0.0.1", port=proxy.port)
+    try:
+        warm = PriorityStream(client, name + ":warm")  # loads the script: not under test
+        _stream_with_a_dead_letter_and_a_gated_kept_key(warm, plain)
+        calls[op](warm)
+        warm.clear_dead_letters()
+        warm.clear()
+        s = PriorityStream(client, name)
+        _stream_with_a_dead_letter_and_a_gated_kept_key(s, plain)
+        expected = calls[op](PriorityStream(plain, name)) if check is None else None
+        start = len(proxy.commands)
+        proxy.cut_next_reply()
+        if check is None:
+            assert calls[op](s) == expected
+            assert len(proxy.commands) - start >= 2  # sent again after the lost reply
+        else:
+            with pytest.raises(redis.ConnectionError, match="may or may not have been"):
+                calls[op](s)
+            sent = [c for c in proxy.commands[start:] if c[0].upper() in (b"EVALSHA", b"SREM")]
+            assert len(sent) == 1, sent  # never sent again
+            assert check(PriorityStream(plain, name)), "the write took effect once"
+    finally:
+        client.close()
+
+
 # --- cooling(), gated(), ungate(), cool_down() ----------------------------------------------
 
 
@@ -452,11 +620,68 @@ def test_a_cool_down_that_ends_takes_the_item_of_its_key_with_it(
     """As for an item ``pull(purge=False)`` kept: a cool-down's end removes its key's item."""
     s = flavour(PriorityStream(r, name))
     s.add_many([("k", "K", 2.0), ("other", "O", 1.0)])
-    s.cool_down("k", timedelta(hours=1))
+    assert s.pull(purge=False, expire_in=timedelta(hours=1)) == {"k": "K"}
+    s.cool_down("k", timedelta(hours=2))  # moved
     assert s["k"] == "K"  # still there while it cools down
     s.cool_down("k", datetime.now(timezone.utc) - timedelta(seconds=1))
     assert list(s) == ["other"]
     assert s.cooling() == {}
+
+
+def test_cool_down_refuses_a_key_whose_item_no_pull_kept(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    """Its end would remove the item undelivered: an item never pulled, or re-added with
+    ``readd=True`` after ``pull(purge=False)``, is refused, with nothing written."""
+    s = flavour(PriorityStream(r, name))
+    keys = stream_keys(name)
+    s.add("fresh", "F", 3.0)
+    for until in (timedelta(hours=1), 0, datetime.now(timezone.utc) - timedelta(seconds=1)):
+        with pytest.raises(ValueError, match="'fresh' holds an item"):
+            s.cool_down("fresh", until)
+    assert not r.exists(keys.cooling)
+    assert s["fresh"] == "F"
+    s.add("again", "A1", 5.0)
+    assert s.pull(purge=False, expire_in=timedelta(hours=1)) == {"again": "A1"}
+    assert s.add("again", "A2", 1.0, readd=True) == 5.0  # 5 - decay 1 + 1: a new item
+    with pytest.raises(ValueError, match="holds an item"):
+        s.cool_down("again", 0)
+    assert s["again"] == "A2"
+    assert set(s.cooling()) == set()
+    assert sorted(s) == ["again", "fresh"]
+
+
+def test_a_cool_down_past_the_year_9999_is_refused_and_never_breaks_cooling(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = flavour(PriorityStream(r, name))
+    s.add("a", "A")
+    for kwargs in (
+        {"expire_in": 1e12},
+        {"expire_in": timedelta.max},
+        {"expire_at": datetime(9999, 12, 31, 12, tzinfo=timezone.utc)},
+    ):
+        with pytest.raises(ValueError, match="before 9999"):
+            s.pull(**kwargs)
+    assert s["a"] == "A"
+    assert not r.exists(stream_keys(name).cooling)
+    latest = s.cool_down("b", datetime(9999, 12, 30, tzinfo=timezone.utc))
+    assert latest == datetime(9999, 12, 30, tzinfo=timezone.utc)
+    r.zadd(stream_keys(name).cooling, {"hand": 1e15})  # a deadline no datetime can say
+    assert s.cooling() == {"b": latest, "hand": datetime.max.replace(tzinfo=timezone.utc)}
+
+
+def test_the_model_refuses_what_the_stream_refuses_in_cool_down() -> None:
+    model = MemoryPriorityStream(clock=lambda: 1000.0)
+    model.add("fresh", "F")
+    with pytest.raises(ValueError, match="'fresh' holds an item"):
+        model.cool_down("fresh", 0)
+    with pytest.raises(ValueError, match="before 9999"):
+        model.pull(expire_in=1e12)
+    with pytest.raises(ValueError, match="before 9999"):
+        model.cool_down("other", datetime.max.replace(tzinfo=timezone.utc))
+    assert model.cooling() == {}
+    assert model["fresh"] == "F"
 
 
 def test_ungate_lifts_only_the_gate(flavour: Flavour, r: redis.Redis, name: str) -> None:
@@ -488,6 +713,10 @@ def test_bad_cool_down_and_ungate_arguments_write_nothing(
         (timedelta(seconds=-1), ValueError),
         (float("inf"), ValueError),
         ("soon", TypeError),
+        # past what a datetime can say: cooling() could not list it
+        (1e12, ValueError),
+        (timedelta.max, ValueError),
+        (datetime.max.replace(tzinfo=timezone.utc), ValueError),
     ]:
         with pytest.raises(error, match="until"):
             s.cool_down("a", until)  # type: ignore[arg-type]
@@ -581,6 +810,17 @@ def test_the_model_moves_undecodable_values_as_the_stream_does() -> None:
     assert model.ungate("a")
     assert model.gated() == {"b"}
     assert model.cool_down("a", 10.0) == datetime.fromtimestamp(1010.0, tz=timezone.utc)
+    # b's first letter is still there (pulled again above); a second value under b keeps its own
+    now[0] = 1001.0
+    model._items["b"] = (b"{second", 1.0)  # pyright: ignore[reportPrivateUsage]
+    with pytest.raises(DecodeError):
+        model["b"]
+    assert [(d.raw, d.at) for d in model.dead_letters()] == [
+        (b"not json", 1000.0),
+        (b"{second", 1001.0),
+    ]
+    assert model.requeue_dead() == 1  # the oldest; the other waits for its key to be free
+    assert [d.raw for d in model.dead_letters()] == [b"{second"]
 
 
 def test_the_async_model_waits_for_an_item_another_task_adds() -> None:

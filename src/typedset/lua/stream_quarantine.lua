@@ -4,7 +4,7 @@
 -- KEYS[2]  values HASH
 -- KEYS[3]  cool-downs ZSET
 -- KEYS[4]  gated SET
--- KEYS[5]  dead-letter HASH: key -> record (see lib/stream.lua, bury_value)
+-- KEYS[5]  dead-letter HASH: key and value hash -> record (see lib/stream.lua, bury_value)
 -- ARGV     quintuples: key, raw value, reason, priority ("" if unknown), mode:
 --          "taken"  a value pull took: recorded as given (its item is gone, or kept until
 --                   its cool-down ends: then it leaves the stream now)

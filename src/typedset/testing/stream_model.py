@@ -17,7 +17,12 @@ from typing import Any, cast, overload
 from typing_extensions import TypeVar
 
 from .._durability import Durability
-from .._stream_ops import StreamDeadLetter
+from .._stream_ops import (
+    _HOLDS_AN_ITEM,  # pyright: ignore[reportPrivateUsage]  (shared text)
+    LATEST_COOL_DOWN,
+    StreamDeadLetter,
+    _letter_order,  # pyright: ignore[reportPrivateUsage]  (one order)
+)
 from ..errors import DecodeError
 from ..protocols import Serializer
 from .model import MemoryCollection, encode_with, number
@@ -55,8 +60,12 @@ def _when(value: datetime | timedelta | float, now: float, what: str) -> float:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"{what} must be timezone-aware")
-        return value.timestamp()
-    return now + _seconds(value, what)
+        when = value.timestamp()
+    else:
+        when = now + _seconds(value, what)
+    if when >= LATEST_COOL_DOWN.timestamp():
+        raise ValueError(f"{what} must end before {LATEST_COOL_DOWN}, not {value!r}")
+    return when
 
 
 def _utc(when: float) -> datetime:
@@ -106,7 +115,8 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         self._items: dict[str, tuple[bytes, float]] = {}  # key -> (encoded value, priority)
         self._cooling: dict[str, float] = {}  # key -> when its cool-down ends
         self._gated: set[str] = set()
-        self._dead: dict[str, StreamDeadLetter] = {}  # key -> its latest dead letter
+        # (key, raw) -> its dead letter: every value a key held keeps its own
+        self._dead: dict[tuple[str, bytes], StreamDeadLetter] = {}
 
     # --- internals -------------------------------------------------------------
 
@@ -132,7 +142,7 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             self._items.pop(key, None)
-            self._dead[key] = StreamDeadLetter(
+            self._dead[key, data] = StreamDeadLetter(
                 raw=data, reason=reason, score=priority, at=self._clock(), key=key
             )
             return DecodeError(data, reason)
@@ -344,24 +354,27 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
     # --- dead letters ------------------------------------------------------------
 
     def dead_letters(self) -> list[StreamDeadLetter]:
-        """The values that did not decode, oldest first (then by key). O(D log D).
+        """The values that did not decode, oldest first (then by key and value). O(D log D).
 
         Values written through the model always decode; a test may store
         other bytes in it to see them land here.
         """
-        return sorted(
-            self._dead.values(), key=lambda d: (d.at, d.key.encode("utf-8", "surrogateescape"))
-        )
+        return sorted(self._dead.values(), key=_letter_order)
 
     def requeue_dead(self) -> int:
         """Put every dead letter back with its key and priority, gate and cool-down lifted.
 
-        A key that holds an item again keeps it, and its dead letter stays. O(D).
+        Of the letters of a key that holds no item, the oldest goes back and
+        the others stay; a key that holds an item again keeps it, and its
+        letters stay. O(D log D).
         """
         self._sweep()
-        back = [key for key in self._dead if key not in self._items]
-        for key in back:
-            letter = self._dead.pop(key)
+        back: dict[str, StreamDeadLetter] = {}
+        for letter in sorted(self._dead.values(), key=_letter_order):
+            if letter.key not in self._items and letter.key not in back:
+                back[letter.key] = letter
+        for key, letter in back.items():
+            del self._dead[key, letter.raw]
             self._gated.discard(key)
             self._cooling.pop(key, None)
             self._items[key] = (letter.raw, letter.score)
@@ -396,11 +409,14 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         """Make ``key`` cool down until ``until``; the deadline. O(1).
 
         When it ends (at once, for a time not in the future) the key's item, if any, leaves.
+        ``ValueError`` (nothing changed) for a key that holds an item not cooling down.
         """
         checked = _key(key)
         now = self._clock()
         deadline = _when(until, now, "until")
         self._sweep()
+        if checked in self._items and checked not in self._cooling:
+            raise ValueError(_HOLDS_AN_ITEM.format(key=checked))
         self._cooling[checked] = deadline
         if deadline <= now:
             self._sweep()

@@ -2,7 +2,7 @@
 -- Every stream script takes the same four keys, all in one cluster slot:
 --   KEYS[1] priorities ZSET (at exactly the stream's name), KEYS[2] values HASH,
 --   KEYS[3] cool-downs ZSET (key -> deadline in server time), KEYS[4] gated SET;
---   the dead-letter scripts take KEYS[5] too, the dead-letter HASH (key -> record).
+--   the dead-letter scripts take KEYS[5] too, the dead-letter HASH (key and value hash -> record).
 -- An item is a member of the priorities ZSET together with its field in the
 -- values HASH; every script keeps the two in step.
 -- uses: clock, chunks
@@ -27,17 +27,28 @@ end
 -- {reason, priority, at} (PRIORITY as Redis printed it, "" if unknown; AT the
 -- server time), a newline, then the raw bytes as they were (any bytes: JSON
 -- could not hold them). A JSON text has no raw newline, so the first one ends it.
+-- The field is KEY, a newline and the SHA-1 of RAW (40 hex digits): every value
+-- a key held keeps its own letter (a later one must not drop an earlier one),
+-- and the same bytes buried twice under one key (two pulls of a kept item) are
+-- one letter, not two.
 local function bury_value(dead, key, raw, reason, priority, now_text)
   local header = cjson.encode({reason = reason, priority = priority, at = now_text})
-  redis.call('HSET', dead, key, header .. '\n' .. raw)
+  redis.call('HSET', dead, key .. '\n' .. redis.sha1hex(raw), header .. '\n' .. raw)
 end
 
--- The raw value and the priority (text; "0" if unknown) of a bury_value record.
+-- The key of a dead-letter field (see bury_value).
+local function buried_key(field)
+  return string.sub(field, 1, -42)
+end
+
+-- The raw value, the priority (text; "0" if unknown) and the burial time (a
+-- number) of a bury_value record.
 local function unbury_value(record)
   local newline = string.find(record, '\n', 1, true)
-  local priority = cjson.decode(string.sub(record, 1, newline - 1)).priority
+  local header = cjson.decode(string.sub(record, 1, newline - 1))
+  local priority = header.priority
   if priority == nil or priority == '' then priority = '0' end
-  return string.sub(record, newline + 1), priority
+  return string.sub(record, newline + 1), priority, tonumber(header.at)
 end
 
 -- The start of every stream script: its keys and the time, after the sweep.
