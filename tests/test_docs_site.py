@@ -56,6 +56,9 @@ def test_the_site_builds_strict(tmp_path: Path) -> None:
         'id="typedset.aio.AsyncSortedSet.claim"'
         in (tmp_path / "api" / "aio" / "index.html").read_text()
     )
+    # mkdocs_hooks.py turns the docstrings' Sphinx roles into plain code: none shows raw.
+    for page in (tmp_path / "api").rglob("*.html"):
+        assert not re.search(r":\w+:<code>", page.read_text()), page
 
 
 @pytest.mark.parametrize("page", pages())
@@ -84,3 +87,16 @@ def test_the_retry_table_matches_the_code() -> None:
 
     assert operations("| Reads:") == RESENDABLE
     assert operations("| Writes:") == WRITES
+
+
+def test_the_guarantees_page_cites_tests_that_exist() -> None:
+    """Each ``tests/...py::name`` (or ``::name``, in the file named before it) is a test there."""
+    text = (DOCS / "guarantees.md").read_text()
+    cited = re.findall(r"`(tests/[\w/]+\.py)?::(\w+)`", text)
+    assert len(cited) >= 20
+    path = ""
+    for file, name in cited:
+        path = file or path
+        assert re.search(rf"^(async )?def {name}\(", (ROOT / path).read_text(), re.MULTILINE), (
+            f"{path}::{name} is cited but not defined"
+        )
