@@ -35,6 +35,10 @@ def test_every_page_is_in_the_nav_and_the_site_has_examples() -> None:
     on_disk = {str(path.relative_to(DOCS)) for path in DOCS.rglob("*.md")}
     assert on_disk == set(pages()), "a page missing from the nav, or a nav entry with no page"
     assert sum(len(python_blocks(page)) for page in pages()) >= 15
+    # Python goes in ```python fences (run); only shell and text fences are left out.
+    for page in pages():
+        fences = re.findall(r"^```(\S*)$", (DOCS / page).read_text(), flags=re.MULTILINE)
+        assert set(fences[0::2]) <= {"python", "sh", "text"}, (page, fences[0::2])
 
 
 def test_the_site_builds_strict(tmp_path: Path) -> None:
