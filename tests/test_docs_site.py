@@ -104,3 +104,14 @@ def test_the_guarantees_page_cites_tests_that_exist() -> None:
         assert re.search(rf"^(async )?def {name}\(", (ROOT / path).read_text(), re.MULTILINE), (
             f"{path}::{name} is cited but not defined"
         )
+
+
+def test_the_cookbooks_acl_rule_grants_the_readmes_commands() -> None:
+    """tests/behaviour/test_acl.py checks the README's rule; the cookbook's grants the same."""
+    readme = (ROOT / "README.md").read_text()
+    [rule] = re.findall(r"^ACL SETUSER worker .*$", readme, flags=re.MULTILINE)
+    cookbook = (DOCS / "cookbook.md").read_text()
+    start = cookbook.index("RULE = (")
+    block = cookbook[start : cookbook.index("with PrivateServer", start)]
+    assert "+zadd" in block
+    assert set(re.findall(r"\+[\w|]+", block)) == set(re.findall(r"\+[\w|]+", rule))
