@@ -15,7 +15,7 @@ Leases (``claim``, ``ack``, ``release``, ``extend``, ``leased``,
 server's clock: a lease whose deadline is ``<= clock()`` is not held, and it
 goes back to pending only inside the operations that return expired leases
 on the server (``claim``, ``pop``, ``take``, ``peek``, ``peek_score``,
-``available``, ``ack``, ``release``, ``extend``, ``leased``,
+``available``, ``stats``, ``ack``, ``release``, ``extend``, ``leased``,
 ``requeue_dead``, ``add_periodic``, and ``add``/``update``/``update_scored``
 of a set with ``unique_for``), never inside ``len``, ``in``, iteration or
 ``score``.
