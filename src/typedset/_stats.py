@@ -26,6 +26,9 @@ __all__ = ["ExpiringStats", "SetStats", "Stats", "StreamStats"]
 class Stats(msgspec.Struct, frozen=True, kw_only=True):
     """What every collection's ``stats()`` reports: when, and how many dead letters.
 
+    The base of :class:`SetStats`, :class:`StreamStats` and :class:`ExpiringStats`.
+    An immutable value: reading its fields is no I/O.
+
     ``at``
         The server time the snapshot was taken (Unix seconds): every count
         and age in it is as of this instant.
@@ -43,8 +46,8 @@ class SetStats(Stats, frozen=True, kw_only=True):
     ``pending``
         Items waiting (``len(s)`` after expired leases went back).
     ``due``
-        Items ``pop``/``claim`` could take now: those with a score ``<= at`` for a
-        ``ScheduledSet``, ``pending`` for the other kinds.
+        Pending items that are due: those with a score ``<= at`` for a
+        ``ScheduledSet`` (what ``available()`` counts), ``pending`` for the other kinds.
     ``leased``
         Leases held (claimed, not yet acked, released or expired).
     ``periodic``
@@ -59,6 +62,8 @@ class SetStats(Stats, frozen=True, kw_only=True):
     ``next_due``
         For a ``ScheduledSet``, the lowest score after ``at`` (when the next item
         not yet due falls due), else ``None``.
+    ``at``, ``dead_letters``
+        As for every kind (:class:`Stats`): the snapshot's server time, the dead letters.
     """
 
     pending: int
@@ -81,6 +86,8 @@ class StreamStats(Stats, frozen=True, kw_only=True):
         Keys cooling down (``cooling()``).
     ``highest_priority``
         The priority of the next item ``pull`` hands out, ``None`` when empty.
+    ``at``, ``dead_letters``
+        As for every kind (:class:`Stats`): the snapshot's server time, the dead letters.
     """
 
     items: int
@@ -102,6 +109,8 @@ class ExpiringStats(Stats, frozen=True, kw_only=True):
     ``latest_expiry``
         The latest deadline of a live member (when the whole set goes), ``None``
         when none is live.
+    ``at``, ``dead_letters``
+        As for every kind (:class:`Stats`): the snapshot's server time, the dead letters.
     """
 
     live: int
