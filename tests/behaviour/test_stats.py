@@ -24,7 +24,7 @@ from test_round_trips import counted as counted  # the fixture: a client countin
 from test_round_trips import trips
 
 from conftest import Flavour
-from typedset import PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
+from typedset import NameClashError, PriorityStream, ScheduledSet, SortedSet, TimeSortedSet
 from typedset._keys import expiring_keys, set_keys, stream_keys
 from typedset._stats import ExpiringStats, SetStats, Stats, StreamStats
 
@@ -226,6 +226,21 @@ def test_expiring_stats_count_live_expired_and_dead_members_and_prune_nothing(
     assert r.zscore(expiring_keys(name).members, "brief") is not None  # still stored
     assert len(s) == 2  # a read prunes
     assert s.stats().expired == 0
+
+
+@timed
+def test_expiring_stats_refuse_a_name_another_kind_took_and_read_none_of_its_keys(
+    flavour: Flavour, r: redis.Redis, name: str
+) -> None:
+    s = build_expiring(flavour, r, name, ttl=0.05)
+    s.add("a")
+    wait_past(r, server_now(r) + 0.06)
+    assert s.stats().live == 0  # expired, marker and all
+    taker = SortedSet(r, name)
+    taker.update(["x", "y"])
+    with pytest.raises(NameClashError):
+        s.stats()
+    assert len(taker) == 2
 
 
 def test_stats_values_are_immutable_plain_data(flavour: Flavour, r: redis.Redis, name: str) -> None:
