@@ -43,6 +43,7 @@ from ._ops import (
 )
 from ._scripts import Script
 from ._set_ops import DeadLetter, check_items
+from ._stats import ExpiringStats, expiring_stats
 from .errors import DecodeError, EncodeError, NameClashError, TypedsetError
 from .protocols import Arg, Serializer
 
@@ -74,6 +75,7 @@ POP = scripts.load("expiring_pop")
 QUARANTINE = scripts.load("expiring_quarantine")
 REQUEUE_DEAD = scripts.load("expiring_requeue_dead")
 SIZE = scripts.load("expiring_size")
+STATS = scripts.load("expiring_stats")
 TOUCH = scripts.load("expiring_touch")
 
 #: Members per script call in ``update`` and ``-=``; a round trip carries ``_CHUNKS_PER_TRIP``.
@@ -300,6 +302,9 @@ class ExpiringOps(Generic[T]):
 
     def size(self) -> Flow[int]:
         return self.one(self._call("size", SIZE, (), as_int))
+
+    def stats(self) -> Flow[ExpiringStats]:
+        return self.one(self._call("stats", STATS, (), expiring_stats))
 
     def page(self, cursor: Cursor | None) -> Flow[tuple[list[T], Cursor | None]]:
         """One page of iteration after ``cursor``; the next cursor is ``None`` at the end.

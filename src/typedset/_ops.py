@@ -95,6 +95,9 @@ Command: TypeAlias = "tuple[Arg, ...]"
 #: does again; its ``quarantine`` moves a member still there only once and
 #: records the bytes ``pop`` took again, the same letter (``requeue_dead`` and
 #: ``clear_dead_letters`` are writes, as on the sets).
+#: ``stats`` on every kind is a read: a set's returns the leases that are
+#: over, a stream's ends the cool-downs that are over, an expiring set's
+#: writes nothing; a second run only reads again.
 #: Every other operation is a write that is never re-sent once it may have
 #: reached the server; the README's retry table lists both.
 RESENDABLE = frozenset(
@@ -118,6 +121,7 @@ RESENDABLE = frozenset(
         "quarantine",
         "score",
         "size",
+        "stats",
     }
 )
 

@@ -49,6 +49,7 @@ from ._ops import (
     send,
 )
 from ._scripts import Script
+from ._stats import SetStats, set_stats
 from .errors import DecodeError, EncodeError
 from .protocols import Anchor, Arg, OnDuplicate, Reschedule, Scorer, Serializer
 
@@ -609,6 +610,9 @@ class SetOps(Generic[T]):
                 continue
             leases.append(Lease(item, deadline, deliveries, self._token(token, member), score))
         return leases
+
+    def stats(self) -> Call[SetStats]:
+        return self._script("stats", scripts.STATS, (self._ready,), set_stats(self.timed))
 
     # --- dead letters ----------------------------------------------------------
 

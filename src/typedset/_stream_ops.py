@@ -49,6 +49,7 @@ from ._ops import (
 )
 from ._scripts import Script
 from ._set_ops import DeadLetter
+from ._stats import StreamStats, stream_stats
 from .errors import DecodeError
 from .protocols import Arg, Serializer
 
@@ -299,6 +300,10 @@ class StreamOps(Generic[V]):
 
     def size(self) -> Call[int]:
         return self._script("size", scripts.STREAM_SIZE, (), as_int)
+
+    def stats(self) -> Call[StreamStats]:
+        keys = self.keys.dead_letter_keys
+        return script_call("stats", scripts.STREAM_STATS, keys, (), stream_stats)
 
     def page(
         self, cursor: StreamCursor | None, with_values: bool

@@ -22,6 +22,7 @@ from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._durability import Durability
 from ._expiring_ops import ExpiringDeadLetter, ExpiringOps, OnRefresh
 from ._keys import EXPIRING_KIND
+from ._stats import ExpiringStats
 from .errors import EncodeError
 from .protocols import AsyncClient, Serializer, SyncClient
 
@@ -236,6 +237,15 @@ class ExpiringSet(_ExpiringBase[SyncClient, T], Blocking[T], MutableSet[T]):
     def size(self) -> int:
         """The number of unexpired members (``len(s)``). One round trip; O(log N)."""
         return self._flow(self._ops.size())
+
+    def stats(self) -> ExpiringStats:
+        """A snapshot: live and expired members, dead letters, deadlines (:class:`ExpiringStats`).
+
+        One round trip; O(log N), read at one instant of the server's clock.
+        Unlike the other calls it prunes nothing (it writes nothing), so
+        ``expired`` counts the members past their deadline still stored.
+        """
+        return self._flow(self._ops.stats())
 
     def pop(self) -> T:
         """Remove and return the member with the soonest deadline; ``KeyError`` if none.
@@ -471,6 +481,9 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
 
     async def size(self) -> int:
         return await self._flow(self._ops.size())
+
+    async def stats(self) -> ExpiringStats:
+        return await self._flow(self._ops.stats())
 
     async def pop(self) -> T:
         return await self._flow(self._ops.pop())

@@ -28,6 +28,7 @@ from typing_extensions import TypeVar
 from ._base import Async, Blocking, Collection, default_codec, share_docs
 from ._durability import Durability
 from ._keys import STREAM_KIND
+from ._stats import StreamStats
 from ._stream_ops import StreamDeadLetter, StreamOps
 from .protocols import AsyncClient, Serializer, SyncClient
 
@@ -328,6 +329,15 @@ class PriorityStream(_StreamBase[SyncClient, V], Blocking[V], Mapping[str, V]):
         """
         return self._call(self._ops.size())
 
+    def stats(self) -> StreamStats:
+        """A snapshot of the stream: items, gated, cooling, dead letters (:class:`StreamStats`).
+
+        One round trip; O(log N), read at one instant of the server's clock,
+        after ended cool-downs are swept as on every stream call (O(log N)
+        each, amortised; the only write).
+        """
+        return self._call(self._ops.stats())
+
     def __contains__(self, key: object) -> bool:
         """``key in s``: :meth:`contains`. One round trip; O(1).
 
@@ -580,6 +590,9 @@ class AsyncPriorityStream(_StreamBase[AsyncClient, V], Async[V]):
 
     async def size(self) -> int:
         return await self._call(self._ops.size())
+
+    async def stats(self) -> StreamStats:
+        return await self._call(self._ops.stats())
 
     def _walk(self, with_values: bool) -> AsyncIterator[tuple[str, V | None]]:
         return self._paged(partial(self._ops.page, with_values=with_values))

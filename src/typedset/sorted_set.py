@@ -31,6 +31,7 @@ from ._keys import SET_KIND, key_slot
 from ._ops import Flow, run
 from ._processing import AsyncProcessing, Processing
 from ._set_ops import DeadLetter, Lease, SetOps, check_ttl
+from ._stats import SetStats
 from .errors import EncodeError
 from .protocols import (
     Anchor,
@@ -516,6 +517,18 @@ class SortedSet(_SetBase[SyncClient, T], Blocking[T], MutableSet[T]):
         """
         return self._call(self._ops.size())
 
+    def stats(self) -> SetStats:
+        """A snapshot of the set: pending, due, leased, dead letters, lag (:class:`SetStats`).
+
+        One round trip; O(log N), read at one instant of the server's clock,
+        after expired leases go back to pending as on every read of the head
+        (O(log N) each, amortised; the only write).
+
+        >>> s.stats().pending, s.stats().leased                # doctest: +SKIP
+        (3, 1)
+        """
+        return self._call(self._ops.stats())
+
     def __contains__(self, item: object) -> bool:
         """``item in s``: :meth:`contains`. One round trip; O(1).
 
@@ -971,6 +984,9 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
 
     async def size(self) -> int:
         return await self._call(self._ops.size())
+
+    async def stats(self) -> SetStats:
+        return await self._call(self._ops.stats())
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._paged(self._ops.page)

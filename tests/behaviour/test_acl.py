@@ -103,12 +103,14 @@ COMMANDS = (
     "hdel",
     "hget",
     "hgetall",
+    "hlen",
     "hmget",
     "hset",
     "incr",
     "pexpireat",
     "pttl",
     "sadd",
+    "scard",
     "set",
     "sismember",
     "smembers",
@@ -388,6 +390,7 @@ def run_set(cls: type[SortedSet[Any]], client: Any, name: str, other_name: str) 
     s.update_scored([(f"job{i}", float(i)) for i in range(6)])
     leases = s.claim(2, ttl=30) + s.claim(1, ttl=30, timeout=0.5)
     assert sorted(lease.item for lease in s.leased()) == ["job0", "job1", "job2"]
+    assert (s.stats().pending, s.stats().leased) == (3, 3)
     assert s.extend(leases[0], 60)
     assert s.extend_many(leases, 60) == 3
     assert s.release(leases[0])
@@ -479,6 +482,8 @@ async def run_async_set(
     await s.update_scored([(f"job{i}", float(i)) for i in range(6)])
     leases = await s.claim(2, ttl=30) + await s.claim(1, ttl=30, timeout=0.5)
     assert sorted(lease.item for lease in await s.leased()) == ["job0", "job1", "job2"]
+    stats = await s.stats()
+    assert (stats.pending, stats.leased) == (3, 3)
     assert await s.extend(leases[0], 60)
     assert await s.extend_many(leases, 60) == 3
     assert await s.release(leases[0])
@@ -534,7 +539,7 @@ def run_stream(client: Any, name: str) -> None:
     assert p.get("zz", "none") == "none"
     assert p.contains("a")
     assert "a" in p
-    assert len(p) == p.size() == 3
+    assert len(p) == p.size() == p.stats().items == 3
     assert list(p) == list(p.keys()) == ["b", "a", "c"]
     assert list(p.values()) == ["banana", "apple", "cherry"]
     assert list(p.items()) == [("b", "banana"), ("a", "apple"), ("c", "cherry")]
@@ -584,7 +589,7 @@ async def run_async_stream(client: Any, name: str) -> None:
     assert await p.get("zz") is None
     assert await p.get("zz", "none") == "none"
     assert await p.contains("a")
-    assert await p.size() == 3
+    assert await p.size() == (await p.stats()).items == 3
     assert [key async for key in p] == await p.keys() == ["b", "a", "c"]
     assert await p.values() == ["banana", "apple", "cherry"]
     assert await p.items() == [("b", "banana"), ("a", "apple"), ("c", "cherry")]
@@ -637,7 +642,7 @@ def run_expiring(client: Any, name: str) -> None:
     assert s.contains("a")
     assert "a" in s
     assert "zz" not in s
-    assert len(s) == s.size() == 4
+    assert len(s) == s.size() == s.stats().live == 4
     assert list(s) == ["b", "c", "a", "d"]  # soonest deadline first
     s.update([f"many{i}" for i in range(PAGE_SIZE)], ttl=300)
     assert len(list(s)) == PAGE_SIZE + 4  # a second page: iteration from a cursor
@@ -713,7 +718,7 @@ async def run_async_expiring(client: Any, name: str) -> None:
     assert await s.expires_at("zz") is None
     assert await s.contains("a")
     assert not await s.contains("zz")
-    assert await s.size() == 4
+    assert await s.size() == (await s.stats()).live == 4
     assert [item async for item in s] == ["b", "c", "a", "d"]
     await s.update([f"many{i}" for i in range(PAGE_SIZE)], ttl=300)
     assert len([item async for item in s]) == PAGE_SIZE + 4

@@ -30,6 +30,7 @@ from .. import DeadLetter, Lease
 from .._base import default_codec, share_docs
 from .._durability import Durability
 from .._set_ops import check_ttl
+from .._stats import SetStats
 from ..aio import AsyncProcessing
 from ..protocols import Anchor, OnDuplicate, Reschedule, Scorer, Serializer
 from .model import DEFAULT_TTL, MemoryScheduledSet, MemorySortedSet, MemoryTimeSortedSet
@@ -261,6 +262,9 @@ class AsyncMemorySortedSet(Generic[T]):
 
     async def size(self) -> int:
         return self._model.size()
+
+    async def stats(self) -> SetStats:
+        return self._model.stats()
 
     def __aiter__(self) -> AsyncIterator[T]:
         return each(self._model)

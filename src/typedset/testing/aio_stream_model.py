@@ -22,6 +22,7 @@ from typing_extensions import TypeVar
 
 from .._base import default_codec, share_docs
 from .._durability import Durability
+from .._stats import StreamStats
 from .._stream_ops import StreamDeadLetter
 from ..protocols import Serializer
 from .aio_model import ONE_DAY, POLL, each
@@ -161,6 +162,9 @@ class AsyncMemoryPriorityStream(Generic[V]):
 
     async def size(self) -> int:
         return self._model.size()
+
+    async def stats(self) -> StreamStats:
+        return self._model.stats()
 
     def __aiter__(self) -> AsyncIterator[str]:
         return each(self._model)

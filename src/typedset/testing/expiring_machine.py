@@ -178,6 +178,24 @@ def expiring_set_machine(
             self.agree(lambda s: s.requeue_dead())
 
         @rule()
+        def stats(self) -> None:
+            """Live members and dead letters exactly, deadlines within the slack. Not
+            ``expired``: the model forgets expired members on its own schedule."""
+            expected, got = self.results(lambda s: s.stats())
+            assert (got.live, got.dead_letters) == (expected.live, expected.dead_letters), (
+                got,
+                expected,
+            )
+            assert 0 <= got.at - expected.at < _SLACK, (got, expected)
+            for mine, theirs in (
+                (got.next_expiry, expected.next_expiry),
+                (got.latest_expiry, expected.latest_expiry),
+            ):
+                assert (mine is None) == (theirs is None), (got, expected)
+                if mine is not None and theirs is not None:
+                    self.close_deadlines(mine, theirs)
+
+        @rule()
         def clear_dead_letters(self) -> None:
             self.agree(lambda s: s.clear_dead_letters())
 

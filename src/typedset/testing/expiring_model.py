@@ -43,6 +43,7 @@ from typing_extensions import Self, TypeVar
 
 from .._base import default_codec, share_docs
 from .._durability import Durability
+from .._stats import ExpiringStats
 from ..errors import DecodeError, EncodeError
 from ..expiring_set import ExpiringDeadLetter, OnRefresh
 from ..protocols import Serializer
@@ -256,6 +257,23 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         """The number of unexpired members. O(N)."""
         now = self._now()
         return sum(deadline > now for deadline in self._deadlines.values())
+
+    def stats(self) -> ExpiringStats:
+        """A snapshot at ``clock()``, as ``ExpiringSet.stats``. O(N).
+
+        ``expired`` counts the expired members this model still holds: it
+        forgets them on its own schedule, not the server's.
+        """
+        now = self._now()
+        live = sorted(d for d in self._deadlines.values() if d > now)
+        return ExpiringStats(
+            at=now / 1000,
+            dead_letters=len(self._letters(now)),
+            live=len(live),
+            expired=len(self._deadlines) - len(live),
+            next_expiry=live[0] / 1000 if live else None,
+            latest_expiry=live[-1] / 1000 if live else None,
+        )
 
     def pop(self) -> T:
         """Remove and return the member with the soonest deadline; ``KeyError`` if none."""
@@ -503,6 +521,9 @@ class AsyncMemoryExpiringSet(Generic[T]):
 
     async def size(self) -> int:
         return self._model.size()
+
+    async def stats(self) -> ExpiringStats:
+        return self._model.stats()
 
     async def pop(self) -> T:
         return self._model.pop()

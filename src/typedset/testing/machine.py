@@ -3,7 +3,8 @@
 Every result is compared: returned items, raised ``KeyError``, scores,
 lengths, membership, the full iteration order, leases (claimed, acked,
 released, extended, expired, listed, held by ``processing``) and dead
-letters (``max_deliveries``), what ``add`` and ``update`` report (with and
+letters (``max_deliveries``), ``stats()`` (counts exactly, times within the
+tolerance), what ``add`` and ``update`` report (with and
 without ``unique_for``) and periodic items (``add_periodic``, handed out and
 rescheduled by ``pop``, ``take``, ``claim`` and ``ack``). Point them at your own
 server to check it::
@@ -499,6 +500,25 @@ def sorted_set_machine(
         def available(self) -> None:
             expected, got = self.results(lambda s: s.available())
             assert expected == got
+
+        @rule()
+        def stats(self) -> None:
+            """The counts exactly; the times within the slack (each side reads its own "now")."""
+            expected, got = self.results(lambda s: s.stats())
+            counts = ("pending", "due", "leased", "dead_letters", "periodic")
+            assert [getattr(got, f) for f in counts] == [getattr(expected, f) for f in counts], (
+                got,
+                expected,
+            )
+            assert abs(got.at - expected.at) < _SLACK, (got, expected)
+            assert self.same_score(expected.oldest_score, got.oldest_score), (got, expected)
+            for mine, theirs in (
+                (expected.oldest_age, got.oldest_age),
+                (expected.next_due, got.next_due),
+            ):
+                assert (mine is None) == (theirs is None), (got, expected)
+                if mine is not None and theirs is not None:
+                    assert abs(mine - theirs) < _SLACK, (got, expected)
 
         @rule()
         def clear(self) -> None:

@@ -15,7 +15,7 @@ Leases (``claim``, ``ack``, ``release``, ``extend``, ``leased``,
 server's clock: a lease whose deadline is ``<= clock()`` is not held, and it
 goes back to pending only inside the operations that return expired leases
 on the server (``claim``, ``pop``, ``take``, ``peek``, ``peek_score``,
-``available``, ``ack``, ``release``, ``extend``, ``leased``,
+``available``, ``stats``, ``ack``, ``release``, ``extend``, ``leased``,
 ``requeue_dead``, ``add_periodic``, and ``add``/``update``/``update_scored``
 of a set with ``unique_for``), never inside ``len``, ``in``, iteration or
 ``score``.
@@ -48,6 +48,7 @@ from .._set_ops import (
     lease_parts,
     lease_token,
 )
+from .._stats import SetStats
 from ..errors import EncodeError
 from ..protocols import Anchor, OnDuplicate, Reschedule, Scorer, Serializer
 
@@ -650,6 +651,24 @@ class MemorySortedSet(MutableSet[T], MemoryCollection[T]):
     def size(self) -> int:
         """The number of items (``len(s)``). O(1)."""
         return len(self._scores)
+
+    def stats(self) -> SetStats:
+        """A snapshot at ``clock()``, expired leases returned first (``SortedSet.stats``). O(N)."""
+        now = self._now()
+        self._return_expired(now)
+        oldest = self._order[0][0] if self._order else None
+        later = [score for score, _ in self._order if score > now]
+        return SetStats(
+            at=now,
+            dead_letters=len(self._dead),
+            pending=len(self._order),
+            due=len(self._visible(now)),
+            leased=len(self._held),
+            periodic=len(self._periodic),
+            oldest_score=oldest,
+            oldest_age=None if oldest is None or not self._timed else max(0.0, now - oldest),
+            next_due=later[0] if later and self._scheduled else None,
+        )
 
     def __contains__(self, item: object) -> bool:
         """``contains``, and ``False`` for an item the codec cannot encode. O(1)."""

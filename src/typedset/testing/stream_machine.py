@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
+import msgspec
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -200,6 +201,13 @@ def priority_stream_machine(
                 assert abs((deadline - expected[key]).total_seconds()) < DEADLINE_SLACK
             assert self.real.gated() == self.model.gated()
             assert _letters(self.real.dead_letters()) == _letters(self.model.dead_letters())
+
+        @rule()
+        def stats(self) -> None:
+            """Every count and the highest priority exactly; the time within the slack."""
+            expected, got = self.results(lambda s: s.stats())
+            assert abs(got.at - expected.at) < DEADLINE_SLACK, (got, expected)
+            assert msgspec.structs.replace(got, at=expected.at) == expected, (got, expected)
 
         @rule()
         def clear(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any, cast, overload
 from typing_extensions import TypeVar
 
 from .._durability import Durability
+from .._stats import StreamStats
 from .._stream_ops import (
     _HOLDS_AN_ITEM,  # pyright: ignore[reportPrivateUsage]  (shared text)
     LATEST_COOL_DOWN,
@@ -325,6 +326,19 @@ class MemoryPriorityStream(Mapping[str, V], MemoryCollection[V]):
         """The number of items (``len(s)``). O(1)."""
         self._sweep()
         return len(self._items)
+
+    def stats(self) -> StreamStats:
+        """A snapshot at ``clock()``, after ended cool-downs, as ``PriorityStream.stats``. O(N)."""
+        self._sweep()
+        priorities = [priority for _, priority in self._items.values()]
+        return StreamStats(
+            at=self._clock(),
+            dead_letters=len(self._dead),
+            items=len(self._items),
+            gated=len(self._gated),
+            cooling=len(self._cooling),
+            highest_priority=max(priorities) if priorities else None,
+        )
 
     def __contains__(self, key: object) -> bool:
         """``contains``: whether ``key`` holds an item; ``False`` for a key that is not a str."""
