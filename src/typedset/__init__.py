@@ -8,6 +8,7 @@ See the README for a tour and ``typedset.aio`` for the asyncio twins.
 
 from ._durability import Durability
 from ._set_ops import DeadLetter, Lease
+from ._stats import ExpiringStats, SetStats, Stats, StreamStats
 from ._stream_ops import StreamDeadLetter
 from .codecs import (
     BytesCodec,
@@ -35,6 +36,7 @@ __all__ = [
     "EncodeError",
     "ExpiringDeadLetter",
     "ExpiringSet",
+    "ExpiringStats",
     "JsonCodec",
     "Lease",
     "MsgspecCodec",
@@ -49,9 +51,12 @@ __all__ = [
     "ScheduledSet",
     "Scorer",
     "Serializer",
+    "SetStats",
     "SortedSet",
+    "Stats",
     "StrCodec",
     "StreamDeadLetter",
+    "StreamStats",
     "TimeSortedSet",
     "TypedsetError",
 ]
