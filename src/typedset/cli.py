@@ -9,6 +9,12 @@ non-zero if any job was delivered twice or not at all.
 ``typedset migrate-good-redis URL NAME`` converts a good-redis prioritized
 stream into a PriorityStream (see :mod:`typedset.compat.good_redis.migrate`):
 it prints what it moved and exits 0, or says why it refused and exits 1.
+
+``typedset stats NAME`` prints one collection's ``stats()`` (``--json`` for
+scripts), its kind read from the name's marker key; a sorted set's marker
+does not say which of the three set kinds it is, so ``--scheduled`` asks
+for what is due (exit 0; 1 when the name holds no collection). ``--url``
+defaults to ``REDIS_URL``. ``typedset --version`` prints the version.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import queue
 import sys
 import time
@@ -165,8 +172,50 @@ def run_migration(
     return 0
 
 
+def run_stats(url: str, name: str, scheduled: bool, as_json: bool) -> int:
+    """``typedset stats``: 0 and the snapshot, or 1 when ``name`` holds no collection."""
+    from . import _keys
+    from .codecs import BytesCodec
+    from .expiring_set import ExpiringSet
+    from .priority_stream import PriorityStream
+    from .sorted_set import SortedSet
+
+    client = default_client(url)
+    try:
+        marker = client.get(_keys.set_keys(name).kind)
+        kind = marker.decode() if isinstance(marker, bytes) else marker
+        # The values are never decoded: stats() counts, so any codec reads any collection.
+        collection: SortedSet[bytes] | PriorityStream[bytes] | ExpiringSet[bytes]
+        if kind == _keys.STREAM_KIND:
+            collection = PriorityStream(client, name, serializer=BytesCodec())
+        elif kind == _keys.EXPIRING_KIND:
+            collection = ExpiringSet(client, name, serializer=BytesCodec(), ttl=1)
+        elif kind == _keys.SET_KIND:
+            codec = BytesCodec()
+            if scheduled:
+                collection = ScheduledSet(client, name, serializer=codec)
+            else:
+                collection = SortedSet(client, name, serializer=codec)
+        else:
+            print(f"typedset: no collection named {name!r} on {url}", file=sys.stderr)
+            return 1
+        stats = collection.stats()
+    finally:
+        client.close()
+    if as_json:
+        print(json.dumps({"name": name, "kind": kind, **msgspec.to_builtins(stats)}))
+    else:
+        print(f"{name} ({kind})")
+        for field, value in msgspec.structs.asdict(stats).items():
+            print(f"  {field:<17} {value}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="typedset", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"typedset {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="producers and consumers sharing a ScheduledSet")
     demo.add_argument("--producers", type=int, default=2)
@@ -189,7 +238,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     migrate.add_argument("--chunk", type=int, default=500, help="keys per atomic step")
     migrate.add_argument("--json", action="store_true", help="print the counts as JSON")
+    stats = commands.add_parser(
+        "stats",
+        help="one collection's stats(): backlog, due, leased, dead letters, lag",
+        description="Print the stats() of the collection NAME, read in one round trip.",
+    )
+    stats.add_argument("name", help="the collection's name")
+    stats.add_argument("--url", default=os.environ.get("REDIS_URL"), help="default: $REDIS_URL")
+    stats.add_argument(
+        "--scheduled", action="store_true", help="a ScheduledSet: count only the due items as due"
+    )
+    stats.add_argument("--json", action="store_true", help="print the snapshot as JSON")
     args = parser.parse_args(argv)
+    if args.command == "stats":
+        if not args.url:
+            parser.error("stats needs --url or REDIS_URL")
+        return run_stats(args.url, args.name, args.scheduled, args.json)
     if args.command == "migrate-good-redis":
         if args.chunk < 1:
             parser.error("--chunk must be at least 1")
