@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from functools import cache
 from typing import Any, ClassVar, Generic, cast, get_args, get_origin
 from weakref import WeakKeyDictionary
@@ -33,6 +33,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 E = TypeVar("E")
 K = TypeVar("K")
+S = TypeVar("S")
 
 #: Fetches one page of a walk after a cursor: the entries and the next cursor (``None`` at the end).
 Page = Callable[[K | None], Flow[tuple[list[E], K | None]]]
@@ -219,3 +220,10 @@ def check_durability(durability: object) -> Durability | None:
     if durability is None or isinstance(durability, Durability):
         return durability
     raise TypeError(f"durability must be a typedset.Durability or None, not {durability!r}")
+
+
+async def collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
+    """``items`` as a plain iterable: an async iterable (another async set, say) is read first."""
+    if isinstance(items, AsyncIterable):
+        return [item async for item in items]
+    return items

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 
 from typing_extensions import Self, TypeVar
 
-from ._base import Async, Blocking, Collection, default_codec, share_docs
+from ._base import Async, Blocking, Collection, collect, default_codec, share_docs
 from ._durability import Durability
 from ._expiring_ops import ExpiringDeadLetter, ExpiringOps, OnRefresh
 from ._keys import EXPIRING_KIND
@@ -489,7 +489,7 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
         return await self._flow(self._ops.pop())
 
     async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
-        return await self._flow(self._ops.isdisjoint(await _collect(other)))
+        return await self._flow(self._ops.isdisjoint(await collect(other)))
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._paged(self._ops.page)
@@ -506,22 +506,16 @@ class AsyncExpiringSet(_ExpiringBase[AsyncClient, T], Async[T]):
     # The async twin also takes async iterables (another async set, say): read first.
 
     async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        await self._flow(self._ops.update(await _collect(other), None))
+        await self._flow(self._ops.update(await collect(other), None))
 
     async def intersection_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        await self._flow(self._ops.combine("and", await _collect(other)))
+        await self._flow(self._ops.combine("and", await collect(other)))
 
     async def difference_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        await self._flow(self._ops.difference_update(await _collect(other)))
+        await self._flow(self._ops.difference_update(await collect(other)))
 
     async def symmetric_difference_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        await self._flow(self._ops.combine("xor", await _collect(other)))
-
-
-async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
-    if isinstance(items, AsyncIterable):
-        return [item async for item in items]
-    return items
+        await self._flow(self._ops.combine("xor", await collect(other)))
 
 
 share_docs(AsyncExpiringSet, ExpiringSet, {"__aiter__": "__iter__"})

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast, overload
 
 from typing_extensions import Self, TypeVar
 
-from ._base import Async, Blocking, Collection, default_codec, share_docs
+from ._base import Async, Blocking, Collection, collect, default_codec, share_docs
 from ._durability import Durability
 from ._keys import SET_KIND, key_slot
 from ._ops import Flow, run
@@ -1004,7 +1004,7 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
     # are read first, then sent in the same single call.
 
     async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
-        return await self._flow(self._ops.isdisjoint(await _collect(other)))
+        return await self._flow(self._ops.isdisjoint(await collect(other)))
 
     async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
         await self._combine_with("or", other)
@@ -1020,7 +1020,7 @@ class AsyncSortedSet(_SetBase[AsyncClient, T], Async[T]):
 
     async def _combine_with(self, op: _Op, other: Iterable[Any] | AsyncIterable[Any]) -> None:
         # A set the server can read is sent by name; anything else is read here first.
-        items = other if self._server_side(other) else await _collect(other)
+        items = other if self._server_side(other) else await collect(other)
         await self._flow(self._combine(op, cast("Iterable[Any]", items)))
 
 
@@ -1030,12 +1030,6 @@ def _typedset_set(value: object) -> _SetBase[Any, Any] | None:
         return None
     # mypy narrows to _SetBase[Any, Any] already; pyright to unknown parameters.
     return cast("_SetBase[Any, Any]", value)  # type: ignore[redundant-cast]
-
-
-async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
-    if isinstance(items, AsyncIterable):
-        return [item async for item in items]
-    return items
 
 
 class AsyncTimeSortedSet(AsyncSortedSet[T]):

@@ -72,7 +72,7 @@ async def _waiting(attempt: Callable[[], list[S]], n: int, timeout: float | None
     return found
 
 
-async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
+async def collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
     if isinstance(items, AsyncIterable):
         return [item async for item in items]
     return items
@@ -281,19 +281,19 @@ class AsyncMemorySortedSet(Generic[T]):
     # As the real async twins, these also take async iterables (another async set).
 
     async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
-        return self._model.isdisjoint(await _collect(other))
+        return self._model.isdisjoint(await collect(other))
 
     async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        self._model.union_update(await _collect(other))
+        self._model.union_update(await collect(other))
 
     async def intersection_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        self._model.intersection_update(await _collect(other))
+        self._model.intersection_update(await collect(other))
 
     async def difference_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        self._model.difference_update(await _collect(other))
+        self._model.difference_update(await collect(other))
 
     async def symmetric_difference_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        self._model.symmetric_difference_update(await _collect(other))
+        self._model.symmetric_difference_update(await collect(other))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, serializer={self.serializer!r})"

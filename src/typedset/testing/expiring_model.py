@@ -47,6 +47,7 @@ from .._stats import ExpiringStats
 from ..errors import DecodeError, EncodeError
 from ..expiring_set import ExpiringDeadLetter, OnRefresh
 from ..protocols import Serializer
+from .aio_model import collect, each
 from .model import MemoryCollection, encode_with
 
 __all__ = ["AsyncMemoryExpiringSet", "MemoryExpiringSet"]
@@ -413,17 +414,6 @@ class MemoryExpiringSet(MutableSet[T], MemoryCollection[T]):
         )
 
 
-async def _collect(items: Iterable[S] | AsyncIterable[S]) -> Iterable[S]:
-    if isinstance(items, AsyncIterable):
-        return [item async for item in items]
-    return items
-
-
-async def _each(items: Iterable[S]) -> AsyncIterator[S]:
-    for item in items:
-        yield item
-
-
 class AsyncMemoryExpiringSet(Generic[T]):
     """An ``AsyncExpiringSet`` model: a :class:`MemoryExpiringSet` behind coroutines.
 
@@ -529,10 +519,10 @@ class AsyncMemoryExpiringSet(Generic[T]):
         return self._model.pop()
 
     async def isdisjoint(self, other: Iterable[object] | AsyncIterable[object]) -> bool:
-        return self._model.isdisjoint(await _collect(other))
+        return self._model.isdisjoint(await collect(other))
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return _each(list(self._model))
+        return each(list(self._model))
 
     async def dead_letters(self) -> list[ExpiringDeadLetter]:
         return self._model.dead_letters()
@@ -544,16 +534,16 @@ class AsyncMemoryExpiringSet(Generic[T]):
         return self._model.clear_dead_letters()
 
     async def union_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        self._model.union_update(await _collect(other))
+        self._model.union_update(await collect(other))
 
     async def intersection_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        self._model.intersection_update(await _collect(other))
+        self._model.intersection_update(await collect(other))
 
     async def difference_update(self, other: Iterable[object] | AsyncIterable[object]) -> None:
-        self._model.difference_update(await _collect(other))
+        self._model.difference_update(await collect(other))
 
     async def symmetric_difference_update(self, other: Iterable[T] | AsyncIterable[T]) -> None:
-        self._model.symmetric_difference_update(await _collect(other))
+        self._model.symmetric_difference_update(await collect(other))
 
     def __repr__(self) -> str:
         return (
